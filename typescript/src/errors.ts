@@ -1,0 +1,67 @@
+/**
+ * Typed errors raised by Timestep. Every error says what went wrong and what
+ * to do about it; none of them carries a database password.
+ */
+
+/** Base class of every error Timestep raises itself. */
+export class TimestepError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The database could not be reached or failed while Timestep was using it. */
+export class StoreUnavailableError extends TimestepError {}
+
+/** The embedded store's files are open in another process. */
+export class EmbeddedStoreLockedError extends TimestepError {
+  constructor(
+    message: string,
+    /** Process id of the process holding the store. */
+    readonly holderPid: number,
+    /** Path of the lock file naming the holder. */
+    readonly lockPath: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A store or session was used after `close()`. */
+export class StoreClosedError extends TimestepError {}
+
+/** No saved state exists for the run (or for the requested version). */
+export class RunStateNotFoundError extends TimestepError {
+  constructor(
+    message: string,
+    readonly runId: string,
+    readonly version?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A run state could not be saved or loaded: it is malformed, truncated, of an
+ * unsupported schema version, damaged in storage, or names an agent or tool
+ * the given agent graph lacks. Nothing in the store was changed.
+ */
+export class InvalidRunStateError extends TimestepError {}
+
+/** `save({ expectedVersion })` found a newer version than the caller expected. */
+export class RunStateConflictError extends TimestepError {
+  constructor(
+    message: string,
+    readonly runId: string,
+    readonly expectedVersion: number,
+    readonly actualVersion: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The store was written by a newer Timestep whose schema this version does not know. */
+export class IncompatibleStoreError extends TimestepError {}
+
+/** A run or session id is empty, too long or contains a NUL character. */
+export class InvalidIdentifierError extends TimestepError {}

@@ -1,0 +1,19 @@
+/**
+ * Timestep: durable, cross-language runs for the OpenAI Agents SDK.
+ */
+export { runAgent, type RunAgentOptions, type RunAgentInput } from './runner/runAgent.js';
+export { consumeResult } from './runner/consumeResult.js';
+export {
+  RunStateStore,
+  type RunStateStoreOptions,
+  type RunStateVersion,
+  type RunStatus,
+  type PendingApproval,
+  type SaveOptions,
+  type LoadOptions,
+} from './store/runStateStore.js';
+export { DurableSession, type DurableSessionOptions } from './session/durableSession.js';
+export { resolveStoreTarget, type StoreOptions, type StoreTarget } from './store/connect.js';
+export { appDirectory } from './store/appDirectory.js';
+export { toResponsesItem, fromResponsesItem, type ResponsesItem } from './portable-state/responsesItems.js';
+export * from './errors.js';

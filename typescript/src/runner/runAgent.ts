@@ -1,0 +1,78 @@
+import {
+  Runner,
+  type Agent,
+  type AgentInputItem,
+  type ModelProvider,
+  type NonStreamRunOptions,
+  type RunResult,
+  type RunState,
+  type Session,
+  type StreamedRunResult,
+} from '@openai/agents';
+
+/** Everything `Runner.run` accepts, plus the runner (or model provider) to use. */
+export type RunAgentOptions<TContext = undefined, TAgent extends Agent<any, any> = Agent<any, any>> = Omit<
+  NonStreamRunOptions<TContext, TAgent>,
+  'stream' | 'session'
+> & {
+  /** Runs on this runner instead of Timestep's default one. */
+  runner?: Runner;
+  /** Builds a runner with this model provider (ignored when `runner` is given). */
+  modelProvider?: ModelProvider;
+};
+
+export type RunAgentInput<TContext, TAgent extends Agent<any, any>> =
+  | string
+  | AgentInputItem[]
+  | RunState<TContext, TAgent>;
+
+let sharedRunner: Runner | undefined;
+
+function runnerFor(options: { runner?: Runner; modelProvider?: ModelProvider }): Runner {
+  if (options.runner) return options.runner;
+  if (options.modelProvider) return new Runner({ modelProvider: options.modelProvider });
+  sharedRunner ??= new Runner();
+  return sharedRunner;
+}
+
+/**
+ * Runs `agent` on `input` (new input, or a `RunState` to resume) with the
+ * conversation kept in `session`. Returns the SDK's own result: a `RunResult`,
+ * or a `StreamedRunResult` when `stream` is true. SDK errors propagate as
+ * thrown, with their types.
+ */
+export function runAgent<TAgent extends Agent<any, any>, TContext = undefined>(
+  agent: TAgent,
+  input: RunAgentInput<TContext, TAgent>,
+  session?: Session | null,
+  stream?: false,
+  options?: RunAgentOptions<TContext, TAgent>,
+): Promise<RunResult<TContext, TAgent>>;
+export function runAgent<TAgent extends Agent<any, any>, TContext = undefined>(
+  agent: TAgent,
+  input: RunAgentInput<TContext, TAgent>,
+  session: Session | null | undefined,
+  stream: true,
+  options?: RunAgentOptions<TContext, TAgent>,
+): Promise<StreamedRunResult<TContext, TAgent>>;
+export function runAgent<TAgent extends Agent<any, any>, TContext = undefined>(
+  agent: TAgent,
+  input: RunAgentInput<TContext, TAgent>,
+  session: Session | null | undefined,
+  stream: boolean,
+  options?: RunAgentOptions<TContext, TAgent>,
+): Promise<RunResult<TContext, TAgent> | StreamedRunResult<TContext, TAgent>>;
+export function runAgent<TAgent extends Agent<any, any>, TContext = undefined>(
+  agent: TAgent,
+  input: RunAgentInput<TContext, TAgent>,
+  session?: Session | null,
+  stream = false,
+  options: RunAgentOptions<TContext, TAgent> = {},
+): Promise<RunResult<TContext, TAgent> | StreamedRunResult<TContext, TAgent>> {
+  const { runner, modelProvider, ...runOptions } = options;
+  const selected = runnerFor({ runner, modelProvider });
+  const withSession = session ? { ...runOptions, session } : runOptions;
+  return stream
+    ? selected.run(agent, input, { ...withSession, stream: true })
+    : selected.run(agent, input, { ...withSession, stream: false });
+}

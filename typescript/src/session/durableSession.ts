@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import type { AgentInputItem, Session } from '@openai/agents';
+import {
+  fromResponsesItem,
+  toResponsesItem,
+  toolNamesByCallId,
+  type ResponsesItem,
+} from '../portable-state/responsesItems.js';
+import { DatabaseHandle, type StoreOptions } from '../store/connect.js';
+import { checkIdentifier } from '../store/identifiers.js';
+import { SDK_NAME } from '../store/sdkInfo.js';
+
+export interface DurableSessionOptions extends StoreOptions {
+  /** Continues an existing conversation; a new random id otherwise. */
+  sessionId?: string;
+}
+
+interface ItemRow {
+  item: ResponsesItem;
+  native_sdk: string | null;
+  native_item: AgentInputItem | null;
+}
+
+/**
+ * The SDK's `Session` (conversation history) kept in the Timestep store, so a
+ * conversation survives restarts and is shared with other processes and with
+ * Python, which reads the same rows.
+ */
+export class DurableSession implements Session {
+  private readonly sessionId: string;
+  private readonly db: DatabaseHandle;
+
+  constructor(options: DurableSessionOptions = {}) {
+    this.sessionId = checkIdentifier('sessionId', options.sessionId ?? randomUUID());
+    const { connectionString, usePglite, pglitePath } = options;
+    this.db = new DatabaseHandle({ connectionString, usePglite, pglitePath }, `DurableSession ${this.sessionId}`);
+  }
+
+
+
+  async getSessionId(): Promise<string> {
+    return this.sessionId;
+  }
+
+  /** The conversation in order; with `limit`, only its most recent `limit` items. */
+  async getItems(limit?: number): Promise<AgentInputItem[]> {
+    if (limit !== undefined && limit <= 0) return [];
+    const db = await this.db.get();
+    const rows = await db.query<ItemRow>(
+      `SELECT item, native_sdk, native_item FROM (
+         SELECT id, item, native_sdk, native_item FROM timestep_session_items
+         WHERE session_id = $1 ORDER BY id DESC LIMIT $2
+       ) AS recent ORDER BY id`,
+      [this.sessionId, limit ?? null],
+    );
+    return this.toAgentItems(rows);
+  }
+
+  private async toAgentItems(rows: ItemRow[]): Promise<AgentInputItem[]> {
+    const foreign = rows.filter((row) => row.native_sdk !== SDK_NAME || row.native_item === null);
+    if (foreign.length === 0) return rows.map((row) => row.native_item!);
+    const toolNames = toolNamesByCallId(rows.map((row) => row.item));
+    await this.addToolNamesFromEarlierCalls(foreign, toolNames);
+    return rows.map((row) =>
+      row.native_sdk === SDK_NAME && row.native_item !== null ? row.native_item : fromResponsesItem(row.item, toolNames),
+    );
+  }
+
+  // A tool output written by another language names only its call id; the
+  // call itself may lie before the requested window.
+  private async addToolNamesFromEarlierCalls(rows: ItemRow[], toolNames: Map<string, string>) {
+    const missing = rows
+      .map((row) => row.item)
+      .filter((item) => item.type === 'function_call_output' && !toolNames.has(String(item.call_id)))
+      .map((item) => String(item.call_id));
+    if (missing.length === 0) return;
+    const db = await this.db.get();
+    const calls = await db.query<{ item: ResponsesItem }>(
+      `SELECT item FROM timestep_session_items
+       WHERE session_id = $1 AND item->>'type' = 'function_call' AND item->>'call_id' = ANY($2::text[])`,
+      [this.sessionId, missing],
+    );
+    for (const [callId, name] of toolNamesByCallId(calls.map((row) => row.item))) toolNames.set(callId, name);
+  }
+
+  async addItems(items: AgentInputItem[]): Promise<void> {
+    if (items.length === 0) return;
+    const db = await this.db.get();
+    const params: unknown[] = [this.sessionId, SDK_NAME];
+    const rows = items.map((item) => {
+      params.push(JSON.stringify(toResponsesItem(item)), JSON.stringify(item));
+      return `($1, $${params.length - 1}::jsonb, $2, $${params.length}::jsonb)`;
+    });
+    await db.query(
+      `INSERT INTO timestep_session_items (session_id, item, native_sdk, native_item) VALUES ${rows.join(', ')}`,
+      params,
+    );
+  }
+
+  /** Removes and returns the most recent item, e.g. to drop a turn a guardrail rejected. */
+  async popItem(): Promise<AgentInputItem | undefined> {
+    const db = await this.db.get();
+    const rows = await db.query<ItemRow>(
+      `DELETE FROM timestep_session_items
+       WHERE id = (SELECT max(id) FROM timestep_session_items WHERE session_id = $1)
+       RETURNING item, native_sdk, native_item`,
+      [this.sessionId],
+    );
+    return rows.length === 0 ? undefined : (await this.toAgentItems(rows))[0];
+  }
+
+  async clearSession(): Promise<void> {
+    const db = await this.db.get();
+    await db.query('DELETE FROM timestep_session_items WHERE session_id = $1', [this.sessionId]);
+  }
+
+  /** Releases the database. Further calls throw `StoreClosedError`. */
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+}

@@ -1,0 +1,132 @@
+import { join, resolve } from 'node:path';
+import { appDirectory, ensurePrivateDirectory } from './appDirectory.js';
+import type { Database } from './database.js';
+import { migrate } from './migrations.js';
+import { PgliteDatabase } from './pgliteDatabase.js';
+import { PostgresDatabase } from './postgresDatabase.js';
+import { StoreClosedError } from '../errors.js';
+
+/** How a store or session finds its database. */
+export interface StoreOptions {
+  /** PostgreSQL URL. Wins over everything else. */
+  connectionString?: string;
+  /** `true` forces the embedded store even when `TIMESTEP_DB_URL` is set. */
+  usePglite?: boolean;
+  /** Data directory of the embedded store; defaults to `<app directory>/pglite`. */
+  pglitePath?: string;
+}
+
+export type StoreTarget =
+  | { kind: 'postgres'; connectionString: string }
+  | { kind: 'pglite'; dataDir: string };
+
+/** Explicit option > `TIMESTEP_DB_URL` > embedded PGlite in the app directory. */
+export function resolveStoreTarget(options: StoreOptions = {}, env: NodeJS.ProcessEnv = process.env): StoreTarget {
+  if (options.connectionString) return { kind: 'postgres', connectionString: options.connectionString };
+  const fromEnv = env.TIMESTEP_DB_URL;
+  if (fromEnv && options.usePglite !== true && !options.pglitePath) {
+    return { kind: 'postgres', connectionString: fromEnv };
+  }
+  return { kind: 'pglite', dataDir: resolve(options.pglitePath ?? join(appDirectory(env), 'pglite')) };
+}
+
+/** A reference to a database shared by every store and session of this process. */
+export interface DatabaseLease {
+  readonly db: Database;
+  release(): Promise<void>;
+}
+
+interface OpenDatabase {
+  ready: Promise<Database>;
+  leases: number;
+}
+
+// One database per target per process: every RunStateStore and session on the
+// same app directory shares one PGlite instance (and one pool per server URL).
+const open = new Map<string, OpenDatabase>();
+
+function keyOf(target: StoreTarget): string {
+  return target.kind === 'postgres' ? `postgres:${target.connectionString}` : `pglite:${target.dataDir}`;
+}
+
+async function openDatabase(target: StoreTarget): Promise<Database> {
+  let db: Database;
+  if (target.kind === 'postgres') {
+    db = new PostgresDatabase(target.connectionString);
+  } else {
+    ensurePrivateDirectory(resolve(target.dataDir, '..'));
+    db = await PgliteDatabase.open(target.dataDir);
+  }
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return db;
+}
+
+export async function leaseDatabase(target: StoreTarget): Promise<DatabaseLease> {
+  const key = keyOf(target);
+  let entry = open.get(key);
+  if (!entry) {
+    entry = { ready: openDatabase(target), leases: 0 };
+    open.set(key, entry);
+    entry.ready.catch(() => open.delete(key)); // a failed open is retried by the next caller
+  }
+  entry.leases++;
+  const current = entry;
+  let db: Database;
+  try {
+    db = await current.ready;
+  } catch (error) {
+    current.leases--;
+    throw error;
+  }
+  let released = false;
+  return {
+    db,
+    async release() {
+      if (released) return;
+      released = true;
+      if (--current.leases === 0 && open.get(key) === current) {
+        open.delete(key);
+        await db.close();
+      }
+    },
+  };
+}
+
+/**
+ * The database of one store or session: leased on first use (so constructors
+ * stay synchronous), retried after a failed open, released by `close()`.
+ */
+export class DatabaseHandle {
+  private lease: Promise<DatabaseLease> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly options: StoreOptions,
+    /** Names the owner in errors, e.g. "RunStateStore for run 42". */
+    private readonly owner: string,
+  ) {}
+
+  async get(): Promise<Database> {
+    if (this.closed) throw new StoreClosedError(`${this.owner} is closed; create a new one.`);
+    this.lease ??= leaseDatabase(resolveStoreTarget(this.options));
+    try {
+      return (await this.lease).db;
+    } catch (error) {
+      this.lease = null;
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const lease = this.lease;
+    this.lease = null;
+    if (lease) await (await lease.catch(() => null))?.release();
+  }
+}

@@ -1,0 +1,65 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { Database, Queryable } from './database.js';
+import { EmbeddedLock } from './embeddedLock.js';
+
+type PGliteQueryable = Pick<PGlite, 'query' | 'exec'>;
+
+function wrap(target: PGliteQueryable): Queryable {
+  return {
+    async query<Row>(sql: string, params: readonly unknown[] = []) {
+      const result = await target.query<Row>(sql, params as unknown[]);
+      return result.rows;
+    },
+    async exec(script: string) {
+      await target.exec(script);
+    },
+  };
+}
+
+/** PGlite running inside this process, on a data directory on disk. */
+export class PgliteDatabase implements Database {
+  readonly kind = 'pglite' as const;
+  private readonly inner: Queryable;
+
+  private constructor(
+    private readonly pglite: PGlite,
+    private readonly lock: EmbeddedLock,
+  ) {
+    this.inner = wrap(pglite);
+  }
+
+  /** Opens (creating if needed) the data directory, which this process then holds exclusively. */
+  static async open(dataDir: string): Promise<PgliteDatabase> {
+    const lock = EmbeddedLock.acquire(`${dataDir}.lock`, `at ${dataDir}`);
+    try {
+      const pglite = new PGlite(dataDir);
+      await pglite.waitReady;
+      return new PgliteDatabase(pglite, lock);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
+    return this.inner.query<Row>(sql, params);
+  }
+
+  exec(script: string): Promise<void> {
+    return this.inner.exec(script);
+  }
+
+  // PGlite serialises everything on one connection; its transaction() holds
+  // that connection, so other queries in this process wait rather than interleave.
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.pglite.transaction((tx) => work(wrap(tx)));
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.pglite.close();
+    } finally {
+      this.lock.release();
+    }
+  }
+}
