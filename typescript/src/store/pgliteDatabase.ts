@@ -22,7 +22,8 @@ export class PgliteDatabase implements Database {
   private readonly inner: Queryable;
 
   private constructor(
-    private readonly pglite: PGlite,
+    /** The PGlite instance, for serving it to other processes over a socket. */
+    readonly pglite: PGlite,
     private readonly lock: EmbeddedLock,
   ) {
     this.inner = wrap(pglite);
