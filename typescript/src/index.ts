@@ -17,3 +17,8 @@ export { resolveStoreTarget, type StoreOptions, type StoreTarget } from './store
 export { appDirectory } from './store/appDirectory.js';
 export { toResponsesItem, fromResponsesItem, type ResponsesItem } from './portable-state/responsesItems.js';
 export * from './errors.js';
+export { MultiModelProvider, type MultiModelProviderOptions } from './models/multiModelProvider.js';
+export { MultiModelProviderMap } from './models/multiModelProviderMap.js';
+export { OllamaModelProvider, type OllamaModelProviderOptions } from './models/ollama/ollamaModelProvider.js';
+export { OllamaModel, type OllamaModelOptions } from './models/ollama/ollamaModel.js';
+export { UnknownModelPrefixError, OllamaConnectionError } from './models/errors.js';

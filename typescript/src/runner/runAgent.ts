@@ -9,6 +9,7 @@ import {
   type Session,
   type StreamedRunResult,
 } from '@openai/agents';
+import { MultiModelProvider } from '../models/multiModelProvider.js';
 
 /** Everything `Runner.run` accepts, plus the runner (or model provider) to use. */
 export type RunAgentOptions<TContext = undefined, TAgent extends Agent<any, any> = Agent<any, any>> = Omit<
@@ -31,7 +32,8 @@ let sharedRunner: Runner | undefined;
 function runnerFor(options: { runner?: Runner; modelProvider?: ModelProvider }): Runner {
   if (options.runner) return options.runner;
   if (options.modelProvider) return new Runner({ modelProvider: options.modelProvider });
-  sharedRunner ??= new Runner();
+  // Model names with a prefix (`ollama/llama3`) choose their backend.
+  sharedRunner ??= new Runner({ modelProvider: new MultiModelProvider() });
   return sharedRunner;
 }
 
