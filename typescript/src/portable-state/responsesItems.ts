@@ -108,7 +108,9 @@ export function toResponsesItem(item: AgentInputItem): ResponsesItem {
   }
   switch (source.type) {
     case 'function_call_result': {
-      const { type: _type, output, ...others } = rest;
+      // The API's function_call_output has no name (it rejects one); readers
+      // recover it from the call with the same call_id.
+      const { type: _type, name: _name, output, ...others } = rest;
       return withProviderData(
         { ...(renameKeys(others, snake) as Json), type: 'function_call_output', output: toolOutputToResponses(output) },
         providerData,
