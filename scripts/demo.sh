@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-exec typescript/node_modules/.bin/tsx examples/typescript/approval-demo.ts
+cd typescript && exec node_modules/.bin/tsx examples/approval-demo.ts
