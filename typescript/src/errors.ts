@@ -12,7 +12,21 @@ export class TimestepError extends Error {
 }
 
 /** The database could not be reached or failed while Timestep was using it. */
-export class StoreUnavailableError extends TimestepError {}
+export class StoreUnavailableError extends TimestepError {
+  constructor(
+    message: string,
+    options: {
+      cause?: unknown;
+      /** True when the failure came before any statement was sent, so retrying cannot repeat a write. */
+      nothingSent?: boolean;
+    } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.nothingSent = options.nothingSent ?? false;
+  }
+
+  readonly nothingSent: boolean;
+}
 
 /** The embedded store's files are open in another process. */
 export class EmbeddedStoreLockedError extends TimestepError {

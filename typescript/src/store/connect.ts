@@ -1,8 +1,8 @@
 import { join, resolve } from 'node:path';
-import { appDirectory, ensurePrivateDirectory } from './appDirectory.js';
+import { appDirectory } from './appDirectory.js';
 import type { Database } from './database.js';
 import { migrate } from './migrations.js';
-import { PgliteDatabase } from './pgliteDatabase.js';
+import { EmbeddedDatabase } from './embedded/embeddedDatabase.js';
 import { PostgresDatabase } from './postgresDatabase.js';
 import { StoreClosedError } from '../errors.js';
 
@@ -50,13 +50,8 @@ function keyOf(target: StoreTarget): string {
 }
 
 async function openDatabase(target: StoreTarget): Promise<Database> {
-  let db: Database;
-  if (target.kind === 'postgres') {
-    db = new PostgresDatabase(target.connectionString);
-  } else {
-    ensurePrivateDirectory(resolve(target.dataDir, '..'));
-    db = await PgliteDatabase.open(target.dataDir);
-  }
+  if (target.kind === 'pglite') return new EmbeddedDatabase(target.dataDir).ready();
+  const db = new PostgresDatabase(target.connectionString);
   try {
     await migrate(db);
   } catch (error) {

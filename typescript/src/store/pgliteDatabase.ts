@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import type { Database, Queryable } from './database.js';
 import { EmbeddedLock } from './embeddedLock.js';
+import { Floor } from './embedded/floor.js';
 
 type PGliteQueryable = Pick<PGlite, 'query' | 'exec'>;
 
@@ -19,6 +20,8 @@ function wrap(target: PGliteQueryable): Queryable {
 /** PGlite running inside this process, on a data directory on disk. */
 export class PgliteDatabase implements Database {
   readonly kind = 'pglite' as const;
+  /** Shared with the socket server, so in-process work and socket clients take turns. */
+  readonly floor = new Floor();
   private readonly inner: Queryable;
 
   private constructor(
@@ -43,17 +46,17 @@ export class PgliteDatabase implements Database {
   }
 
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
-    return this.inner.query<Row>(sql, params);
+    return this.floor.run(() => this.inner.query<Row>(sql, params));
   }
 
   exec(script: string): Promise<void> {
-    return this.inner.exec(script);
+    return this.floor.run(() => this.inner.exec(script));
   }
 
-  // PGlite serialises everything on one connection; its transaction() holds
-  // that connection, so other queries in this process wait rather than interleave.
+  // The floor is held for the whole transaction: PGlite has a single session,
+  // and a socket client's statement must never land inside our transaction.
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.pglite.transaction((tx) => work(wrap(tx)));
+    return this.floor.run(() => this.pglite.transaction((tx) => work(wrap(tx))));
   }
 
   async close(): Promise<void> {

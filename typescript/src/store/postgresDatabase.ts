@@ -3,40 +3,39 @@ import type { Database, Queryable } from './database.js';
 import { StoreUnavailableError } from '../errors.js';
 import { redactConnectionString } from './connectionString.js';
 
-type PgQueryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
+const CONNECTION_ERROR_CODES =
+  /^(ECONNREFUSED|ECONNRESET|ENOENT|ENOTFOUND|ETIMEDOUT|EPIPE|EHOSTUNREACH|57P0[1-3]|08\d\d\d)$/;
+const CONNECTION_ERROR_MESSAGES = /Connection terminated|connection timeout|Client has encountered a connection error/i;
+
+function isConnectionFailure(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code ?? '';
+  return CONNECTION_ERROR_CODES.test(code) || CONNECTION_ERROR_MESSAGES.test((error as Error | null)?.message ?? '');
+}
 
 /** Node's network errors name the host but never the password; keep it that way. */
-function unavailable(error: unknown, connectionString: string): unknown {
-  const code = (error as { code?: string } | null)?.code ?? '';
-  const isConnectionFailure =
-    /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EPIPE|EHOSTUNREACH|57P0[1-3]|08\d\d\d)$/.test(code) ||
-    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
-      (error as Error | null)?.message ?? '',
-    );
-  if (!isConnectionFailure) return error;
+function unavailable(error: unknown, connectionString: string, nothingSent: boolean): StoreUnavailableError {
+  const code = (error as { code?: string } | null)?.code;
   return new StoreUnavailableError(
     `PostgreSQL at ${redactConnectionString(connectionString)} is unavailable (${code || (error as Error).message}). ` +
       'Check that the server is running and TIMESTEP_DB_URL is right; the next call reconnects.',
-    { cause: error },
+    { cause: error, nothingSent },
   );
 }
 
-function wrap(target: PgQueryable, connectionString: string): Queryable {
+function wrap(client: pg.PoolClient, connectionString: string): Queryable {
+  const run = async (sql: string, params?: unknown[]) => {
+    try {
+      return await client.query(sql, params);
+    } catch (error) {
+      throw isConnectionFailure(error) ? unavailable(error, connectionString, false) : error;
+    }
+  };
   return {
     async query<Row>(sql: string, params: readonly unknown[] = []) {
-      try {
-        const result = await target.query(sql, params as unknown[]);
-        return result.rows as Row[];
-      } catch (error) {
-        throw unavailable(error, connectionString);
-      }
+      return (await run(sql, params as unknown[])).rows as Row[];
     },
     async exec(script: string) {
-      try {
-        await target.query(script);
-      } catch (error) {
-        throw unavailable(error, connectionString);
-      }
+      await run(script);
     },
   };
 }
@@ -45,7 +44,6 @@ function wrap(target: PgQueryable, connectionString: string): Queryable {
 export class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
-  private readonly inner: Queryable;
 
   constructor(private readonly connectionString: string) {
     this.pool = new pg.Pool({ connectionString, max: 10, idleTimeoutMillis: 10_000 });
@@ -53,41 +51,47 @@ export class PostgresDatabase implements Database {
     // a listener that would crash the process. The pool discards the client and
     // the next query opens a fresh one, which is how we survive a server restart.
     this.pool.on('error', () => {});
-    this.inner = wrap(this.pool, connectionString);
   }
 
-  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
-    return this.inner.query<Row>(sql, params);
-  }
-
-  exec(script: string): Promise<void> {
-    return this.inner.exec(script);
-  }
-
-  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+  /** Runs `work` on one pooled connection; a connection that failed is discarded, not reused. */
+  private async withClient<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
     } catch (error) {
-      throw unavailable(error, this.connectionString);
+      throw unavailable(error, this.connectionString, true);
     }
-    const tx = wrap(client, this.connectionString);
     let broken = false;
     try {
-      await tx.exec('BEGIN');
-      const result = await work(tx);
-      await tx.exec('COMMIT');
-      return result;
+      return await work(wrap(client, this.connectionString));
     } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch {
-        broken = true; // the connection itself is gone; do not return it to the pool
-      }
+      broken = error instanceof StoreUnavailableError;
       throw error;
     } finally {
       client.release(broken);
     }
+  }
+
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
+    return this.withClient((tx) => tx.query<Row>(sql, params));
+  }
+
+  exec(script: string): Promise<void> {
+    return this.withClient((tx) => tx.exec(script));
+  }
+
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.withClient(async (tx) => {
+      await tx.exec('BEGIN');
+      try {
+        const result = await work(tx);
+        await tx.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) await tx.exec('ROLLBACK');
+        throw error;
+      }
+    });
   }
 
   async close(): Promise<void> {
