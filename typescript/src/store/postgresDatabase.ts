@@ -46,7 +46,8 @@ export class PostgresDatabase implements Database {
   private readonly pool: pg.Pool;
 
   constructor(private readonly connectionString: string) {
-    this.pool = new pg.Pool({ connectionString, max: 10, idleTimeoutMillis: 10_000 });
+    // allowExitOnIdle: an open store must not keep a finished script alive.
+    this.pool = new pg.Pool({ connectionString, max: 10, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
     // An idle connection dropped by the server emits 'error' on the pool; without
     // a listener that would crash the process. The pool discards the client and
     // the next query opens a fresh one, which is how we survive a server restart.

@@ -27,6 +27,7 @@ export interface WireProtocolServer {
 export async function serveWireProtocol(pglite: PGlite, floor: Floor, path: string): Promise<WireProtocolServer> {
   const clients = new Set<Socket>();
   const server: Server = createServer((socket) => {
+    socket.unref(); // see server.unref() below
     clients.add(socket);
     socket.once('close', () => clients.delete(socket));
     new Connection(socket, pglite, floor).start();
@@ -40,6 +41,9 @@ export async function serveWireProtocol(pglite: PGlite, floor: Floor, path: stri
     });
   });
   chmodSync(path, 0o600);
+  // Serving others must not keep this process alive once its own work is done;
+  // when it exits, the clients move to the next host.
+  server.unref();
   return {
     path,
     clientCount: () => clients.size,
