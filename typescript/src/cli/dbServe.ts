@@ -1,10 +1,8 @@
-import { join, resolve } from 'node:path';
-import { appDirectory } from '../store/appDirectory.js';
 import { HostedStore, SOCKET_PORT, socketDirectoryFor, socketPathFor } from '../store/embedded/embeddedDatabase.js';
 
 export interface ServeOptions {
-  /** Embedded data directory; defaults to `<app directory>/pglite`. */
-  dataDir?: string;
+  /** Embedded data directory (absolute). */
+  dataDir: string;
   /** Exit after this many seconds without any client connected (0: never). */
   idleTimeoutSeconds?: number;
 }
@@ -22,8 +20,8 @@ export interface ServerReady {
  * Hosts the embedded store in this process until it has been idle (no
  * client connected) for the idle timeout, or until SIGTERM / SIGINT.
  */
-export async function serveEmbeddedStore(options: ServeOptions = {}): Promise<{ ready: ServerReady; stopped: Promise<void> }> {
-  const dataDir = resolve(options.dataDir ?? join(appDirectory(), 'pglite'));
+export async function serveEmbeddedStore(options: ServeOptions): Promise<{ ready: ServerReady; stopped: Promise<void> }> {
+  const { dataDir } = options;
   const store = await HostedStore.open(dataDir);
 
   let resolveStopped: () => void;

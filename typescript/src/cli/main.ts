@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { serveEmbeddedStore } from './dbServe.js';
+import { dataDirectory, describeStatus, storeStatus, stopServer } from './dbStatus.js';
 import { TimestepError } from '../errors.js';
 
-const USAGE = `Usage: timestep db serve [--data-dir DIR] [--idle-timeout SECONDS]
+const USAGE = `Usage: timestep db <serve|status|stop> [--data-dir DIR] [options]
 
-  db serve   Hold the embedded store and serve it on a unix socket
-             (<data dir>.socket/.s.PGSQL.5432) for other processes.
-             Prints one JSON line when ready.`;
+  db serve    Host the embedded store and serve it on a unix socket
+              (<data dir>.socket/.s.PGSQL.5432) for other processes.
+              Prints one JSON line when ready. --idle-timeout SECONDS
+              (default 300; 0 = never) ends it when no client is connected.
+  db status   Who holds the embedded store and whether it is serving
+              (--json for machine-readable output).
+  db stop     Stop the store's \`timestep db serve\` process.
+
+  --data-dir defaults to <app directory>/pglite (TIMESTEP_HOME or the
+  platform's config directory).`;
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -16,6 +24,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       'data-dir': { type: 'string' },
       'idle-timeout': { type: 'string' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -24,9 +33,18 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  if (command === 'db status') {
+    const status = await storeStatus(dataDirectory(values['data-dir']));
+    console.log(values.json ? JSON.stringify(status) : describeStatus(status));
+    return 0;
+  }
+  if (command === 'db stop') {
+    console.log(await stopServer(dataDirectory(values['data-dir'])));
+    return 0;
+  }
   if (command === 'db serve') {
     const { ready, stopped } = await serveEmbeddedStore({
-      dataDir: values['data-dir'],
+      dataDir: dataDirectory(values['data-dir']),
       idleTimeoutSeconds: values['idle-timeout'] === undefined ? 300 : Number(values['idle-timeout']),
     });
     console.log(JSON.stringify(ready));
