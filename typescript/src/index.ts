@@ -15,7 +15,7 @@ export {
 export { DurableSession, type DurableSessionOptions } from './session/durableSession.js';
 export { resolveStoreTarget, type StoreOptions, type StoreTarget } from './store/connect.js';
 export { appDirectory } from './store/appDirectory.js';
-export { toResponsesItem, fromResponsesItem, type ResponsesItem } from './portable-state/responsesItems.js';
+export * from './portable-state/index.js';
 export * from './errors.js';
 export { MultiModelProvider, type MultiModelProviderOptions } from './models/multiModelProvider.js';
 export { MultiModelProviderMap } from './models/multiModelProviderMap.js';

@@ -198,7 +198,11 @@ export function fromResponsesItem(item: ResponsesItem, toolNames: ReadonlyMap<st
   switch (item.type) {
     case 'function_call': {
       const known = Object.fromEntries(Object.entries(item).filter(([k]) => FUNCTION_CALL_FIELDS.includes(k)));
-      return withExtras(renameKeys(known, camel) as Json, item, FUNCTION_CALL_FIELDS) as unknown as AgentInputItem;
+      const converted = withExtras(renameKeys(known, camel) as Json, item, FUNCTION_CALL_FIELDS);
+      // The SDK's own reading of a Responses function_call keeps `type` in
+      // providerData as well; do the same so items equal the ones it makes.
+      const providerData = { type: 'function_call', ...(converted.providerData as Json | undefined) };
+      return { ...converted, providerData } as unknown as AgentInputItem;
     }
     case 'function_call_output': {
       const { output, ...others } = Object.fromEntries(

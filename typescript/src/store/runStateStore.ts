@@ -8,6 +8,11 @@ import {
 import { DatabaseHandle, type StoreOptions } from './connect.js';
 import { checkIdentifier } from './identifiers.js';
 import { SDK_NAME, SDK_VERSION } from './sdkInfo.js';
+import { buildGraph, requireAgent } from '../portable-state/agentGraph.js';
+import { UnportableRunStateError } from '../portable-state/errors.js';
+import { fromPortableRunState } from '../portable-state/fromPortable.js';
+import type { PortableRunState } from '../portable-state/portableRunState.js';
+import { nativeJsonToPortable } from '../portable-state/toPortable.js';
 
 /** interrupted: waiting for approvals; checkpoint: mid-run; final: the run finished. */
 export type RunStatus = 'interrupted' | 'checkpoint' | 'final';
@@ -73,18 +78,30 @@ interface Row {
   pending_approvals: PendingApproval[];
   native_state?: string;
   native_sha256?: string;
+  portable_state?: unknown;
 }
 
 const METADATA_COLUMNS =
   'run_id, version, session_id, status, current_agent, created_at, sdk_name, sdk_version, sdk_schema_version, pending_approvals';
 
-interface SerializedStateHead {
+/** The parts of the SDK's native JSON the store reads (the SDK owns the rest). */
+interface NativeStateJson {
   $schemaVersion?: string;
-  currentStep?: { type?: string };
   currentAgent?: { name?: string };
+  currentStep?: {
+    type?: string;
+    data?: {
+      interruptions?: Array<{
+        agent?: { name?: string };
+        toolName?: string;
+        rawItem?: { name?: string; callId?: string; arguments?: string };
+      }>;
+    };
+  };
+  generatedItems?: Array<{ agent?: { name?: string }; sourceAgent?: { name?: string }; targetAgent?: { name?: string } }>;
 }
 
-function statusOf(json: SerializedStateHead): RunStatus {
+function statusOf(json: NativeStateJson): RunStatus {
   switch (json.currentStep?.type) {
     case 'next_step_interruption':
       return 'interrupted';
@@ -95,13 +112,24 @@ function statusOf(json: SerializedStateHead): RunStatus {
   }
 }
 
-function pendingApprovalsOf(state: RunState<any, any>): PendingApproval[] {
-  return state.getInterruptions().map((item) => ({
-    agent: item.agent.name,
-    tool: item.name ?? 'unknown',
-    call_id: 'callId' in item.rawItem ? (item.rawItem.callId ?? null) : null,
-    arguments: item.arguments ?? null,
+function pendingApprovalsOf(json: NativeStateJson): PendingApproval[] {
+  if (json.currentStep?.type !== 'next_step_interruption') return [];
+  return (json.currentStep.data?.interruptions ?? []).map((item) => ({
+    agent: item.agent?.name ?? 'unknown',
+    tool: item.toolName ?? item.rawItem?.name ?? 'unknown',
+    call_id: item.rawItem?.callId ?? null,
+    arguments: item.rawItem?.arguments ?? null,
   }));
+}
+
+/** The portable form, or null when the state holds something it cannot carry. */
+function portableOrNull(json: NativeStateJson): PortableRunState | null {
+  try {
+    return nativeJsonToPortable(json);
+  } catch (error) {
+    if (error instanceof UnportableRunStateError) return null;
+    throw error;
+  }
 }
 
 function sha256(text: string): string {
@@ -155,7 +183,8 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
    * Accepts a `RunState` or the string of `state.toString()`.
    */
   async save(state: RunState<TContext, TAgent> | string, options: SaveOptions = {}): Promise<RunStateVersion> {
-    const { text, head, pendingApprovals } = await this.serialise(state);
+    const { text, json } = await this.serialise(state);
+    const portable = portableOrNull(json);
     const db = await this.db.get();
     const row = await db.transaction(async (tx) => {
       // Saves of one run take turns, so versions are gap-free and a stale
@@ -177,21 +206,22 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
       const [inserted] = await tx.query<Row>(
         `INSERT INTO timestep_run_states
            (run_id, version, session_id, status, current_agent, sdk_name, sdk_version, sdk_schema_version,
-            native_state, native_sha256, pending_approvals)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
+            native_state, native_sha256, pending_approvals, portable_state)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb)
          RETURNING ${METADATA_COLUMNS}`,
         [
           this.runId,
           latest + 1,
           this.sessionId,
-          options.status ?? statusOf(head),
-          head.currentAgent?.name ?? null,
+          options.status ?? statusOf(json),
+          json.currentAgent?.name ?? null,
           SDK_NAME,
           SDK_VERSION,
-          head.$schemaVersion ?? 'unknown',
+          json.$schemaVersion ?? 'unknown',
           text,
           sha256(text),
-          JSON.stringify(pendingApprovals),
+          JSON.stringify(pendingApprovalsOf(json)),
+          portable === null ? null : JSON.stringify(portable),
         ],
       );
       return inserted;
@@ -201,17 +231,31 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
 
   private async serialise(state: RunState<TContext, TAgent> | string) {
     if (state instanceof RunState) {
-      const head = state.toJSON() as SerializedStateHead;
-      return { text: JSON.stringify(head), head, pendingApprovals: pendingApprovalsOf(state) };
+      const json = state.toJSON() as unknown as NativeStateJson;
+      // Cheap check instead of a full reparse: the state must name only agents
+      // of this store's graph, or load() could never bind it.
+      this.requireKnownAgents(json);
+      return { text: JSON.stringify(json), json };
     }
     if (typeof state === 'string') {
-      // Validate by parsing it the way load() will, so nothing unloadable is stored.
-      const parsed = await this.parse(state, 'save');
-      return { text: state, head: JSON.parse(state) as SerializedStateHead, pendingApprovals: pendingApprovalsOf(parsed) };
+      // A string is unchecked input: parse it the way load() will, so nothing
+      // unloadable is stored.
+      await this.parse(state, 'save');
+      return { text: state, json: JSON.parse(state) as NativeStateJson };
     }
     throw new InvalidRunStateError(
       `save() takes a RunState (e.g. result.state) or its toString(); got ${state === null ? 'null' : typeof state}.`,
     );
+  }
+
+  private requireKnownAgents(json: NativeStateJson): void {
+    const graph = buildGraph(this.agent);
+    if (json.currentAgent?.name) requireAgent(graph, json.currentAgent.name, 'currentAgent');
+    json.generatedItems?.forEach((item, i) => {
+      for (const reference of [item.agent, item.sourceAgent, item.targetAgent]) {
+        if (reference?.name) requireAgent(graph, reference.name, `generatedItems[${i}]`);
+      }
+    });
   }
 
   private async parse(text: string, during: 'save' | 'load', context?: TContext): Promise<RunState<TContext, TAgent>> {
@@ -235,12 +279,12 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
     const rows =
       options.version === undefined
         ? await db.query<Row>(
-            `SELECT ${METADATA_COLUMNS}, native_state, native_sha256 FROM timestep_run_states
+            `SELECT ${METADATA_COLUMNS}, native_state, native_sha256, portable_state FROM timestep_run_states
              WHERE run_id = $1 ORDER BY version DESC LIMIT 1`,
             [this.runId],
           )
         : await db.query<Row>(
-            `SELECT ${METADATA_COLUMNS}, native_state, native_sha256 FROM timestep_run_states
+            `SELECT ${METADATA_COLUMNS}, native_state, native_sha256, portable_state FROM timestep_run_states
              WHERE run_id = $1 AND version = $2`,
             [this.runId, options.version],
           );
@@ -255,10 +299,15 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
       );
     }
     if (row.sdk_name !== SDK_NAME) {
-      throw new InvalidRunStateError(
-        `Version ${row.version} of run ${this.runId} was saved by ${row.sdk_name} ${row.sdk_version}; ` +
-          `this store loads ${SDK_NAME} states.`,
-      );
+      if (row.portable_state == null) {
+        throw new InvalidRunStateError(
+          `Version ${row.version} of run ${this.runId} was saved by ${row.sdk_name} ${row.sdk_version} without a ` +
+            'portable form (it holds something the portable format cannot carry); resume it in that SDK.',
+        );
+      }
+      // Saved by the other language: build this SDK's state from the portable form.
+      // Its typed errors (unknown version, agent or tool missing) pass through as they are.
+      return fromPortableRunState<TContext, TAgent>(row.portable_state, this.agent, { context: options.context });
     }
     if (sha256(row.native_state!) !== row.native_sha256) {
       throw new InvalidRunStateError(

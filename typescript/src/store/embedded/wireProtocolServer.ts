@@ -74,8 +74,8 @@ class Connection {
       // Messages of one client are handled strictly in order.
       this.chain = this.chain
         .then(() => this.drain())
-        .catch((e) => { if (process.env.TS_DEBUG) console.error('wire error', e);
-          this.socket.destroy();
+        .catch(() => {
+          this.socket.destroy(); // a broken client; the others carry on
         });
     });
     this.socket.on('error', () => this.socket.destroy());
