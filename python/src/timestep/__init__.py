@@ -1,0 +1,59 @@
+"""Timestep: durable, cross-language runs for the OpenAI Agents SDK."""
+
+from .errors import (
+    EmbeddedStoreLockedError,
+    EmbeddedStoreUnavailableError,
+    IncompatibleStoreError,
+    InvalidIdentifierError,
+    InvalidRunStateError,
+    RunStateConflictError,
+    RunStateNotFoundError,
+    StoreClosedError,
+    StoreUnavailableError,
+    TimestepError,
+)
+from .models.multi_model_provider import MultiModelProvider
+from .models.multi_model_provider_map import MultiModelProviderMap
+from .models.ollama import OllamaModel, OllamaModelProvider
+from .runner import RunAgentOptions, RunInput, consume_result, run_agent
+from .session import DurableSession
+from .store import (
+    PendingApproval,
+    RunStateStore,
+    RunStateVersion,
+    RunStatus,
+    StoreOptions,
+    StoreTarget,
+    app_directory,
+    resolve_store_target,
+)
+
+__all__ = [
+    "DurableSession",
+    "EmbeddedStoreLockedError",
+    "EmbeddedStoreUnavailableError",
+    "IncompatibleStoreError",
+    "InvalidIdentifierError",
+    "InvalidRunStateError",
+    "MultiModelProvider",
+    "MultiModelProviderMap",
+    "OllamaModel",
+    "OllamaModelProvider",
+    "PendingApproval",
+    "RunAgentOptions",
+    "RunInput",
+    "RunStateConflictError",
+    "RunStateNotFoundError",
+    "RunStateStore",
+    "RunStateVersion",
+    "RunStatus",
+    "StoreClosedError",
+    "StoreOptions",
+    "StoreTarget",
+    "StoreUnavailableError",
+    "TimestepError",
+    "app_directory",
+    "consume_result",
+    "resolve_store_target",
+    "run_agent",
+]

@@ -1,0 +1,70 @@
+"""Typed errors raised by Timestep.
+
+Every error says what went wrong and what to do about it; none of them carries
+a database password. The names match the TypeScript package's.
+"""
+
+from __future__ import annotations
+
+
+class TimestepError(Exception):
+    """Base class of every error Timestep raises itself."""
+
+
+class StoreUnavailableError(TimestepError):
+    """The database could not be reached or failed while Timestep was using it."""
+
+
+class EmbeddedStoreUnavailableError(TimestepError):
+    """The embedded store cannot be used from Python: the Timestep CLI or Node.js is missing."""
+
+
+class EmbeddedStoreLockedError(TimestepError):
+    """The embedded store's files are open in another process."""
+
+    def __init__(self, message: str, holder_pid: int, lock_path: str) -> None:
+        super().__init__(message)
+        self.holder_pid = holder_pid
+        """Process id of the process holding the store."""
+        self.lock_path = lock_path
+        """Path of the lock file naming the holder."""
+
+
+class StoreClosedError(TimestepError):
+    """A store or session was used after ``close()``."""
+
+
+class RunStateNotFoundError(TimestepError):
+    """No saved state exists for the run (or for the requested version)."""
+
+    def __init__(self, message: str, run_id: str, version: int | None = None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.version = version
+
+
+class InvalidRunStateError(TimestepError):
+    """A run state could not be saved or loaded.
+
+    It is malformed, truncated, of an unsupported schema version, damaged in
+    storage, or names an agent or tool the given agent graph lacks. Nothing in
+    the store was changed.
+    """
+
+
+class RunStateConflictError(TimestepError):
+    """``save(expected_version=...)`` found a newer version than the caller expected."""
+
+    def __init__(self, message: str, run_id: str, expected_version: int, actual_version: int) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+
+
+class IncompatibleStoreError(TimestepError):
+    """The store was written by a newer Timestep whose schema this version does not know."""
+
+
+class InvalidIdentifierError(TimestepError):
+    """A run or session id is empty, too long or contains a NUL character."""

@@ -1,0 +1,93 @@
+"""The SDK's ``Session`` (conversation history) kept in the Timestep store."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from typing import Self
+
+from agents.items import TResponseInputItem
+from agents.memory.session_settings import SessionSettings
+
+from ..store.connect import DatabaseHandle, StoreOptions
+from ..store.identifiers import check_identifier
+from ..store.sdk_info import SDK_NAME
+
+
+class DurableSession:
+    """Conversation history that survives restarts and is shared with other processes.
+
+    Rows are the OpenAI Responses API input items the Python SDK uses
+    natively, so they are stored as they are; TypeScript reads the same rows
+    (and writes its items in that form too, keeping its own form aside).
+    """
+
+    session_settings: SessionSettings | None = None
+    """Part of the SDK's Session protocol; None leaves the limit to the run config."""
+
+    def __init__(
+        self,
+        session_id: str | None = None,
+        *,
+        connection_string: str | None = None,
+        use_pglite: bool | None = None,
+        pglite_path: str | os.PathLike[str] | None = None,
+    ) -> None:
+        """``session_id`` continues an existing conversation; a new random id otherwise."""
+        self.session_id = check_identifier("session_id", session_id if session_id is not None else str(uuid.uuid4()))
+        self._db = DatabaseHandle(
+            StoreOptions(connection_string, use_pglite, pglite_path), f"DurableSession {self.session_id}"
+        )
+
+    async def get_items(self, limit: int | None = None) -> list[TResponseInputItem]:
+        """The conversation in order; with ``limit``, only its most recent ``limit`` items."""
+        if limit is not None and limit <= 0:
+            return []
+        db = await self._db.get()
+        rows = await db.query(
+            """SELECT item FROM (
+                 SELECT id, item FROM timestep_session_items
+                 WHERE session_id = %s ORDER BY id DESC LIMIT %s
+               ) AS recent ORDER BY id""",
+            [self.session_id, limit],
+        )
+        return [row["item"] for row in rows]
+
+    async def add_items(self, items: list[TResponseInputItem]) -> None:
+        if not items:
+            return
+        db = await self._db.get()
+        # The Responses item is already this SDK's own form: no native copy is kept.
+        values = ", ".join("(%s, %s::jsonb, %s, NULL)" for _ in items)
+        params = [value for item in items for value in (self.session_id, json.dumps(item), SDK_NAME)]
+        await db.query(
+            f"INSERT INTO timestep_session_items (session_id, item, native_sdk, native_item) VALUES {values}",
+            params,
+        )
+
+    async def pop_item(self) -> TResponseInputItem | None:
+        """Removes and returns the most recent item, e.g. to drop a turn a guardrail rejected."""
+        db = await self._db.get()
+        rows = await db.query(
+            """DELETE FROM timestep_session_items
+               WHERE id = (SELECT max(id) FROM timestep_session_items WHERE session_id = %s)
+               RETURNING item""",
+            [self.session_id],
+        )
+        return rows[0]["item"] if rows else None
+
+    async def clear_session(self) -> None:
+        db = await self._db.get()
+        await db.query("DELETE FROM timestep_session_items WHERE session_id = %s", [self.session_id])
+
+    async def close(self) -> None:
+        """Releases the database. Further calls raise ``StoreClosedError``."""
+        await self._db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_exc_info: object) -> None:
+        # Closing matters: an open connection pool can keep asyncio.run from returning.
+        await self.close()

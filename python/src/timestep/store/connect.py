@@ -1,0 +1,173 @@
+"""Chooses the database of a store or session and shares it within the process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ..errors import StoreClosedError
+from .app_directory import app_directory, ensure_private_directory
+from .connection_string import redact_connection_string
+from .database import Database
+from .embedded_server import EmbeddedServer
+from .migrations import migrate
+from .postgres_database import PostgresDatabase
+
+
+@dataclass(frozen=True)
+class StoreOptions:
+    """How a store or session finds its database."""
+
+    connection_string: str | None = None
+    """PostgreSQL URL. Wins over everything else."""
+    use_pglite: bool | None = None
+    """True forces the embedded store even when ``TIMESTEP_DB_URL`` is set."""
+    pglite_path: str | os.PathLike[str] | None = None
+    """Data directory of the embedded store; defaults to ``<app directory>/pglite``."""
+
+
+@dataclass(frozen=True)
+class StoreTarget:
+    kind: Literal["postgres", "pglite"]
+    location: str = field(repr=False)  # a URL may hold a password
+    """The connection string (postgres) or the embedded store's data directory (pglite)."""
+
+
+def resolve_store_target(options: StoreOptions = StoreOptions(), env: Mapping[str, str] | None = None) -> StoreTarget:
+    """Explicit option > ``TIMESTEP_DB_URL`` > the embedded store in the app directory."""
+    env = os.environ if env is None else env
+    if options.connection_string:
+        return StoreTarget("postgres", options.connection_string)
+    from_env = env.get("TIMESTEP_DB_URL")
+    if from_env and options.use_pglite is not True and not options.pglite_path:
+        return StoreTarget("postgres", from_env)
+    data_dir = options.pglite_path or app_directory(env) / "pglite"
+    # abspath, like Node's path.resolve: symlinks stay as given, so both languages name the same socket.
+    return StoreTarget("pglite", os.path.abspath(data_dir))
+
+
+def _open_database(target: StoreTarget) -> PostgresDatabase:
+    if target.kind == "postgres":
+        shown = redact_connection_string(target.location)
+        return PostgresDatabase(
+            target.location,
+            description=f"PostgreSQL at {shown}",
+            advice="Check that the server is running and TIMESTEP_DB_URL is right; the next call reconnects.",
+        )
+    data_dir = Path(target.location)
+    ensure_private_directory(data_dir.parent)
+    server = EmbeddedServer(data_dir)
+    return PostgresDatabase(
+        server.conninfo,
+        description=f"The embedded store at {target.location}",
+        advice="The next call starts its server again.",
+        start_server=lambda: asyncio.to_thread(server.ensure_running),
+    )
+
+
+async def _migrated(target: StoreTarget) -> Database:
+    db = _open_database(target)
+    try:
+        await migrate(db)
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+@dataclass
+class _OpenDatabase:
+    ready: asyncio.Task[Database]
+    leases: int = 0
+
+
+# One database per target per process: every RunStateStore and session on the
+# same server or app directory shares one connection pool.
+_open: dict[StoreTarget, _OpenDatabase] = {}
+
+
+class DatabaseLease:
+    """A reference to a database shared by every store and session of this process."""
+
+    def __init__(self, target: StoreTarget, entry: _OpenDatabase, db: Database) -> None:
+        self._target = target
+        self._entry = entry
+        self.db = db
+        self._released = False
+
+    async def release(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        self._entry.leases -= 1
+        if self._entry.leases == 0 and _open.get(self._target) is self._entry:
+            del _open[self._target]
+            await self.db.close()
+
+
+def _forget_failed(target: StoreTarget, entry: _OpenDatabase) -> None:
+    # A failed open is retried by the next caller.
+    if entry.ready.cancelled() or entry.ready.exception() is not None:
+        if _open.get(target) is entry:
+            del _open[target]
+
+
+async def lease_database(target: StoreTarget) -> DatabaseLease:
+    entry = _open.get(target)
+    if entry is None:
+        entry = _OpenDatabase(ready=asyncio.ensure_future(_migrated(target)))
+        entry.ready.add_done_callback(lambda _: _forget_failed(target, entry))
+        _open[target] = entry
+    entry.leases += 1
+    try:
+        # Shielded: one caller giving up must not cancel the open others wait for.
+        db = await asyncio.shield(entry.ready)
+    except BaseException:
+        entry.leases -= 1
+        raise
+    return DatabaseLease(target, entry, db)
+
+
+class DatabaseHandle:
+    """The database of one store or session.
+
+    Leased on first use (so constructors stay synchronous), retried after a
+    failed open, released by ``close()``.
+    """
+
+    def __init__(self, options: StoreOptions, owner: str) -> None:
+        """``owner`` names the owner in errors, e.g. "RunStateStore for run 42"."""
+        self._options = options
+        self._owner = owner
+        self._lease: asyncio.Task[DatabaseLease] | None = None
+        self._closed = False
+
+    async def get(self) -> Database:
+        if self._closed:
+            raise StoreClosedError(f"{self._owner} is closed; create a new one.")
+        if self._lease is None:
+            self._lease = asyncio.ensure_future(lease_database(resolve_store_target(self._options)))
+        lease = self._lease
+        try:
+            return (await asyncio.shield(lease)).db
+        except BaseException:
+            if self._lease is lease and lease.done():
+                self._lease = None
+            raise
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        lease, self._lease = self._lease, None
+        if lease is None:
+            return
+        try:
+            opened = await lease
+        except Exception:
+            return  # it never opened: nothing to release
+        await opened.release()

@@ -1,0 +1,199 @@
+"""Reaches the embedded store from Python.
+
+Python cannot run PGlite, so the embedded store is held by one long-lived Node
+process, ``timestep db serve``, which serves it over the PostgreSQL protocol on
+a unix socket next to the data directory. Every Python process of the user
+connects to that socket; the first one to need it starts the server, which
+exits by itself once no client has been connected for a while.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from psycopg.conninfo import make_conninfo
+
+from ..errors import EmbeddedStoreLockedError, EmbeddedStoreUnavailableError, StoreUnavailableError
+
+# libpq clients find a server's socket as <host directory>/.s.PGSQL.<port>.
+SOCKET_PORT = 5432
+
+# A first start creates the database files, which takes a few seconds.
+_START_TIMEOUT_SECONDS = 60.0
+_POLL_INTERVAL_SECONDS = 0.1
+
+_INSTALL_ADVICE = (
+    "The embedded store is served to Python by the Timestep CLI, which needs Node.js 20+: "
+    "install it with `npm install -g @timestep-ai/timestep` (or set TIMESTEP_CLI to the path of its "
+    "main.js), or use PostgreSQL instead by setting TIMESTEP_DB_URL."
+)
+
+# Servers this process started. They outlive the stores on purpose; keeping the
+# Popen objects lets the exit status be collected without a ResourceWarning.
+_started: list[subprocess.Popen[bytes]] = []
+
+
+class EmbeddedServer:
+    """The ``timestep db serve`` process of one data directory, as seen by a client."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        socket_directory = Path(f"{data_dir}.socket")
+        self.socket_path = socket_directory / f".s.PGSQL.{SOCKET_PORT}"
+        self.lock_path = Path(f"{data_dir}.lock")
+        # Quoted by make_conninfo: paths may hold spaces.
+        self.conninfo = make_conninfo(
+            host=str(socket_directory), port=SOCKET_PORT, user="postgres", dbname="postgres"
+        )
+
+    def ensure_running(self) -> None:
+        """Returns once a server accepts connections, starting one if none does.
+
+        Blocking; call it in a worker thread. If another process starts a
+        server at the same time, ours finds the store locked and exits, and
+        this waits for the other one instead.
+        """
+        deadline = time.monotonic() + _START_TIMEOUT_SECONDS
+        while not _accepts(self.socket_path):
+            holder = _live_lock_holder(self.lock_path)
+            if holder is None:
+                self._start(deadline)
+                continue
+            pid = int(holder["pid"])
+            if "db serve" not in str(holder.get("command", "")):
+                raise EmbeddedStoreLockedError(
+                    f"The embedded Timestep store at {self.data_dir} is open in process {pid} "
+                    f"({holder.get('command') or 'unknown command'}), which does not serve it to other "
+                    "processes. Stop that process, or point every process at one PostgreSQL server "
+                    "with TIMESTEP_DB_URL.",
+                    pid,
+                    str(self.lock_path),
+                )
+            # Another process's server holds the store and is starting (or stopping).
+            if time.monotonic() > deadline:
+                raise StoreUnavailableError(
+                    f"The embedded store server (process {pid}) did not accept connections on "
+                    f"{self.socket_path} within {_START_TIMEOUT_SECONDS:g} s."
+                )
+            time.sleep(_POLL_INTERVAL_SECONDS)
+
+    def _start(self, deadline: float) -> None:
+        """Starts a server and waits for its ready line, or for it to lose the store to another."""
+        command = _server_command(self.data_dir)
+        described = " ".join(command)
+        with tempfile.TemporaryFile() as errors:
+            server = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                # Its own session: the server outlives this process and its terminal.
+                start_new_session=True,
+            )
+            _started.append(server)
+            assert server.stdout is not None
+            with server.stdout:
+                line = _read_line(server.stdout, deadline)
+            if line is None:
+                server.kill()
+                raise StoreUnavailableError(
+                    f"The embedded store server ({described}) did not start within {_START_TIMEOUT_SECONDS:g} s."
+                )
+            if line:
+                self._check_ready(line, described)
+                return
+            server.wait()  # it closed its output: it is exiting
+            if _live_lock_holder(self.lock_path) is not None:
+                return  # lost the race to another process's server; the caller waits for it
+            errors.seek(0)
+            detail = errors.read().decode(errors="replace").strip()
+            raise StoreUnavailableError(
+                f"The embedded store server ({described}) exited with code {server.returncode}: {detail}"
+            )
+
+    def _check_ready(self, line: bytes, described: str) -> None:
+        try:
+            socket_path = json.loads(line)["socket"]
+        except (ValueError, KeyError, TypeError):
+            socket_path = None
+        if socket_path != str(self.socket_path):
+            raise StoreUnavailableError(
+                f"The embedded store server ({described}) announced {line.decode(errors='replace').strip()!r}, "
+                f"not a socket at {self.socket_path}; its version may not match this Timestep."
+            )
+
+
+def _accepts(socket_path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(socket_path))
+        except OSError:
+            return False
+    return True
+
+
+def _live_lock_holder(lock_path: Path) -> dict[str, Any] | None:
+    """The process named by the embedded store's lock file, if it is still running."""
+    try:
+        holder: dict[str, Any] = json.loads(lock_path.read_text(encoding="utf-8"))
+        pid = int(holder["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no lock, or one being written
+    return holder if _is_alive(holder, pid) else None
+
+
+def _is_alive(holder: dict[str, Any], pid: int) -> bool:
+    # The same test as the lock's writer (typescript/src/store/embeddedLock.ts).
+    if holder.get("host") != socket.gethostname():
+        return True  # cannot check another machine: assume it is alive
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, owned by another user
+    recorded, actual = holder.get("startTicks"), _start_ticks(pid)
+    # A different start time means the pid was reused by another process.
+    return recorded is None or actual is None or recorded == actual
+
+
+def _start_ticks(pid: int) -> int | None:
+    """Linux process start time in clock ticks (field 22 of /proc/<pid>/stat)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may contain spaces, so count from the last ')'.
+    return int(stat[stat.rindex(")") + 2 :].split()[19])
+
+
+def _server_command(data_dir: Path) -> list[str]:
+    cli = os.environ.get("TIMESTEP_CLI") or shutil.which("timestep")
+    if not cli:
+        raise EmbeddedStoreUnavailableError(f"The Timestep CLI was not found. {_INSTALL_ADVICE}")
+    if not Path(cli).is_file():
+        raise EmbeddedStoreUnavailableError(f"TIMESTEP_CLI is {cli}, which is not a file. {_INSTALL_ADVICE}")
+    node = shutil.which("node")
+    if node is None:
+        raise EmbeddedStoreUnavailableError(f"Node.js was not found on PATH. {_INSTALL_ADVICE}")
+    arguments = ["db", "serve", "--data-dir", str(data_dir)]
+    # The installed `timestep` runs itself through its #!/usr/bin/env node line.
+    return [node, cli, *arguments] if cli.endswith((".js", ".mjs", ".cjs")) else [cli, *arguments]
+
+
+def _read_line(stream: IO[bytes], deadline: float) -> bytes | None:
+    """The first line of ``stream``: b"" if it closes first, None if the deadline passes first."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)
+        if not selector.select(max(0.0, deadline - time.monotonic())):
+            return None
+    return stream.readline()

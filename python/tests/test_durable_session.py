@@ -1,0 +1,121 @@
+"""DurableSession on the embedded store and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from agents.memory.session import Session
+from store_support import Sql
+
+from timestep import DurableSession, InvalidIdentifierError, StoreClosedError
+
+
+def message(role: str, text: str) -> dict[str, Any]:
+    return {"role": role, "content": text}
+
+
+async def test_items_are_kept_in_order_and_survive_a_new_session_object(
+    store_options: dict[str, Any], unique_id: str
+) -> None:
+    session = DurableSession(unique_id, **store_options)
+    assert isinstance(session, Session)
+    items = [message("user", "one"), message("assistant", "two"), message("user", "three")]
+    await session.add_items(items[:2])
+    await session.add_items([])
+    await session.add_items(items[2:])
+    await session.close()
+
+    reopened = DurableSession(unique_id, **store_options)
+    assert await reopened.get_items() == items
+    assert await reopened.get_items(limit=2) == items[1:]
+    assert await reopened.get_items(limit=10) == items
+    assert await reopened.get_items(limit=0) == []
+    await reopened.close()
+
+
+async def test_pop_item_and_clear_session(store_options: dict[str, Any], unique_id: str) -> None:
+    session = DurableSession(unique_id, **store_options)
+    other = DurableSession(f"{unique_id}-other", **store_options)
+    await session.add_items([message("user", "keep"), message("user", "drop")])
+    await other.add_items([message("user", "elsewhere")])
+
+    assert await session.pop_item() == message("user", "drop")
+    assert await session.get_items() == [message("user", "keep")]
+    await session.clear_session()
+    assert await session.get_items() == []
+    assert await session.pop_item() is None
+    assert await other.get_items() == [message("user", "elsewhere")]  # sessions are separate
+    await session.close()
+    await other.close()
+
+
+async def test_rows_hold_the_responses_item_and_no_native_copy(
+    store_options: dict[str, Any], unique_id: str, sql: Sql
+) -> None:
+    session = DurableSession(unique_id, **store_options)
+    call = {"type": "function_call", "call_id": "call_1", "name": "get_weather", "arguments": '{"city":"Oakland"}'}
+    await session.add_items([call])
+    rows = await sql(
+        "SELECT item, native_sdk, native_item FROM timestep_session_items WHERE session_id = %s",
+        (unique_id,),
+    )
+    assert rows == [(call, "openai-agents", None)]
+    await session.close()
+
+
+async def test_reads_items_written_by_the_typescript_session(
+    store_options: dict[str, Any], unique_id: str, sql: Sql
+) -> None:
+    session = DurableSession(unique_id, **store_options)
+    await session.get_items()  # opens (and migrates) the store
+    # Shaped as typescript/src/session/durableSession.ts writes a tool result.
+    responses_item = {"type": "function_call_output", "call_id": "call_1", "output": "sunny in Oakland"}
+    js_item = {
+        "type": "function_call_result",
+        "callId": "call_1",
+        "name": "get_weather",
+        "status": "completed",
+        "output": {"type": "text", "text": "sunny in Oakland"},
+    }
+    await sql(
+        "INSERT INTO timestep_session_items (session_id, item, native_sdk, native_item) "
+        "VALUES (%s, %s::jsonb, '@openai/agents', %s::jsonb)",
+        (unique_id, json.dumps(responses_item), json.dumps(js_item)),
+    )
+    await session.add_items([message("assistant", "It is sunny.")])
+    assert await session.get_items() == [responses_item, message("assistant", "It is sunny.")]
+    await session.pop_item()
+    assert await session.pop_item() == responses_item
+    await session.close()
+
+
+async def test_closed_session_refuses_every_call(store_options: dict[str, Any], unique_id: str) -> None:
+    async with DurableSession(unique_id, **store_options) as session:
+        await session.get_items()
+    calls = (session.get_items, lambda: session.add_items([message("user", "x")]), session.pop_item, session.clear_session)
+    for call in calls:
+        with pytest.raises(StoreClosedError, match=unique_id):
+            await call()
+
+
+async def test_ids_with_quotes_and_sql_characters_round_trip(store_options: dict[str, Any], unique_id: str) -> None:
+    tricky = f"{unique_id} o'clock \"x\"; DELETE FROM timestep_session_items; -- %s $1"
+    session = DurableSession(tricky, **store_options)
+    await session.add_items([message("user", "hi")])
+    reopened = DurableSession(tricky, **store_options)
+    assert await reopened.get_items() == [message("user", "hi")]
+    await session.close()
+    await reopened.close()
+
+
+@pytest.mark.parametrize("bad_id", ["", "x" * 513, "nul\0inside"], ids=["empty", "too-long", "nul"])
+def test_unusable_session_ids_are_rejected(bad_id: str) -> None:
+    with pytest.raises(InvalidIdentifierError, match="session_id"):
+        DurableSession(bad_id)
+
+
+def test_session_id_defaults_to_a_new_uuid() -> None:
+    first, second = DurableSession(), DurableSession()
+    assert len(first.session_id) == 36 and first.session_id != second.session_id

@@ -1,0 +1,154 @@
+"""The embedded store, served to Python by the Timestep CLI (`timestep db serve`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from store_support import REPO, stop_embedded_server
+
+from timestep import DurableSession, EmbeddedStoreLockedError, EmbeddedStoreUnavailableError
+
+CHILD = """
+import asyncio, json, sys
+from timestep import DurableSession
+
+async def main():
+    print("ready", flush=True)
+    sys.stdin.readline()  # start together with the other child
+    session = DurableSession(sys.argv[1])
+    await session.add_items([{"role": "user", "content": sys.argv[1]}])
+    items = await session.get_items()
+    await session.close()
+    print(json.dumps(items), flush=True)
+
+asyncio.run(main())
+"""
+
+
+@pytest.fixture
+def fresh_home(timestep_cli: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An app directory (not created yet) whose server this test starts."""
+    home = Path(tempfile.mkdtemp(prefix="ts-")) / "home"
+    monkeypatch.setenv("TIMESTEP_HOME", str(home))
+    monkeypatch.setenv("TIMESTEP_CLI", timestep_cli)
+    yield home
+    stop_embedded_server(home / "pglite")
+    shutil.rmtree(home.parent, ignore_errors=True)
+
+
+def serving_processes(data_dir: Path) -> list[int]:
+    """Pids of every `timestep db serve` process for ``data_dir``."""
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            arguments = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue  # exited meanwhile
+        if b"serve" in arguments and str(data_dir).encode() in arguments:
+            pids.append(int(cmdline.parent.name))
+    return pids
+
+
+def lock_holder(data_dir: Path) -> int:
+    return int(json.loads(Path(f"{data_dir}.lock").read_text())["pid"])
+
+
+async def test_first_use_creates_a_private_app_directory(fresh_home: Path) -> None:
+    session = DurableSession("first")
+    await session.add_items([{"role": "user", "content": "hello"}])
+    assert await session.get_items() == [{"role": "user", "content": "hello"}]
+    await session.close()
+    assert stat.S_IMODE(fresh_home.stat().st_mode) == 0o700
+    assert serving_processes(fresh_home / "pglite") == [lock_holder(fresh_home / "pglite")]
+
+
+def test_two_processes_share_one_server(fresh_home: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "python" / "src")}
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD, name], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        for name in ("alice", "bob")
+    ]
+    for child in children:
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
+    for child in children:  # both race to start the server
+        assert child.stdin is not None
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    outputs = [child.communicate(timeout=120)[0] for child in children]
+
+    assert [child.returncode for child in children] == [0, 0]
+    assert [json.loads(output) for output in outputs] == [
+        [{"role": "user", "content": "alice"}],
+        [{"role": "user", "content": "bob"}],
+    ]
+    assert serving_processes(fresh_home / "pglite") == [lock_holder(fresh_home / "pglite")]
+
+
+async def test_next_call_starts_the_server_again_after_it_died(fresh_home: Path) -> None:
+    session = DurableSession("survivor")
+    await session.add_items([{"role": "user", "content": "before"}])
+    data_dir = fresh_home / "pglite"
+    first = lock_holder(data_dir)
+    # This process started it, so it can be reaped here: gone for certain, leaving a stale lock and socket.
+    os.kill(first, signal.SIGKILL)
+    os.waitpid(first, 0)
+
+    assert await session.get_items() == [{"role": "user", "content": "before"}]
+    assert serving_processes(data_dir) == [lock_holder(data_dir)] != [first]
+    await session.close()
+
+
+async def test_store_held_by_a_process_that_does_not_serve_it(
+    monkeypatch: pytest.MonkeyPatch, timestep_cli: str, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TIMESTEP_CLI", timestep_cli)
+    data_dir = tmp_path / "pglite"
+    lock = {"pid": os.getpid(), "host": socket.gethostname(), "command": "my-app.js", "acquiredAt": "now"}
+    Path(f"{data_dir}.lock").write_text(json.dumps(lock))
+    session = DurableSession(pglite_path=data_dir)
+    with pytest.raises(EmbeddedStoreLockedError, match="TIMESTEP_DB_URL") as locked:
+        await session.get_items()
+    assert (locked.value.holder_pid, locked.value.lock_path) == (os.getpid(), f"{data_dir}.lock")
+    await session.close()
+
+
+@pytest.mark.parametrize(
+    ("cli", "path", "missing"),
+    [
+        (None, "empty", "Timestep CLI was not found"),
+        ("/nonexistent/main.js", "node", "not a file"),
+        ("main.js", "empty", "Node.js was not found"),
+    ],
+    ids=["no-cli", "cli-not-a-file", "no-node"],
+)
+async def test_missing_cli_or_node_says_how_to_install(
+    cli: str | None, path: str, missing: str, timestep_cli: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    node = shutil.which("node")
+    assert node is not None
+    monkeypatch.setenv("PATH", str(tmp_path) if path == "empty" else str(Path(node).parent))
+    if cli is None:
+        monkeypatch.delenv("TIMESTEP_CLI", raising=False)
+    else:
+        monkeypatch.setenv("TIMESTEP_CLI", timestep_cli if cli == "main.js" else cli)
+    session = DurableSession(pglite_path=tmp_path / "pglite")
+    with pytest.raises(EmbeddedStoreUnavailableError) as unavailable:
+        await session.get_items()
+    message = str(unavailable.value)
+    assert missing in message
+    assert "npm install -g @timestep-ai/timestep" in message and "Node.js 20+" in message
+    assert "TIMESTEP_DB_URL" in message
+    await session.close()
