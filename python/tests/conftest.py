@@ -59,6 +59,26 @@ def model_server() -> Iterator[str]:
     server.wait()
 
 
+@pytest.fixture(scope="module")
+def vectors_server() -> Iterator[str]:
+    """The scripted model server on the portable-vectors scenario; the SDKs reach it through the environment."""
+    server = subprocess.Popen(
+        ["node", str(REPO / "testing/model-server/server.mjs"), "--scenario",
+         str(REPO / "spec/scenarios/portable-vectors.json")],
+        stdin=subprocess.PIPE,  # the server exits when this pipe closes
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None and server.stdin is not None
+    url = json.loads(server.stdout.readline())["url"]
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("OPENAI_BASE_URL", f"{url}/v1")
+        env.setenv("OPENAI_API_KEY", "test")
+        yield url
+    server.stdin.close()
+    server.wait()
+
+
 @pytest.fixture(scope="session")
 def timestep_cli() -> str:
     if not CLI.is_file():

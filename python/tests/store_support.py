@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
-import signal
+import subprocess
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,12 +15,5 @@ Sql = Callable[..., Awaitable[list[tuple[Any, ...]]]]
 
 
 def stop_embedded_server(data_dir: Path) -> None:
-    """Stops the server that product code started for ``data_dir`` (it would idle out by itself later)."""
-    try:
-        pid = int(json.loads(Path(f"{data_dir}.lock").read_text())["pid"])
-    except (OSError, ValueError, KeyError):
-        return
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
+    """Stops the `timestep db serve` process of ``data_dir``, if one holds it (never an application host)."""
+    subprocess.run(["node", str(CLI), "db", "stop", "--data-dir", str(data_dir)], check=True, capture_output=True)

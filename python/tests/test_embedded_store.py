@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
+import signal
 import stat
 import subprocess
 import sys
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from store_support import REPO, stop_embedded_server
 
-from timestep import DurableSession, EmbeddedStoreLockedError, EmbeddedStoreUnavailableError
+from timestep import DurableSession, EmbeddedStoreUnavailableError, StoreUnavailableError
 
 CHILD = """
 import asyncio, json, sys
@@ -111,7 +111,68 @@ async def test_next_call_starts_the_server_again_after_it_died(fresh_home: Path)
     await session.close()
 
 
-async def test_store_held_by_a_process_that_does_not_serve_it(
+@pytest.fixture
+def typescript_host(fresh_home: Path) -> Iterator[subprocess.Popen[str]]:
+    """A TypeScript application hosting the embedded store in-process, with session "shared" open."""
+    host = subprocess.Popen(
+        ["node", "--import", "tsx", str(REPO / "typescript/test/cross-language/hostSession.ts"), str(fresh_home / "pglite"), "shared"],
+        cwd=REPO / "typescript",
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert host.stdout is not None
+    assert json.loads(host.stdout.readline()) == {"ready": True, "pid": host.pid}
+    yield host
+    if host.poll() is None:
+        host.communicate(timeout=60)
+
+
+def host_items(host: subprocess.Popen[str]) -> list[dict[str, str]]:
+    """The session's items as the TypeScript host reads them."""
+    assert host.stdin is not None and host.stdout is not None
+    host.stdin.write("items\n")
+    host.stdin.flush()
+    items: list[dict[str, str]] = json.loads(host.stdout.readline())
+    return items
+
+
+async def test_python_joins_a_typescript_application_hosting_the_store(
+    typescript_host: subprocess.Popen[str], fresh_home: Path
+) -> None:
+    data_dir = fresh_home / "pglite"
+    assert lock_holder(data_dir) == typescript_host.pid  # hosted in-process, by the application
+
+    session = DurableSession("shared")
+    assert await session.get_items() == [{"role": "user", "content": "from typescript"}]
+    await session.add_items([{"role": "user", "content": "from python"}])
+    assert host_items(typescript_host) == [
+        {"role": "user", "content": "from typescript"},
+        {"role": "user", "content": "from python"},
+    ]
+    assert serving_processes(data_dir) == []  # joined: no server was started
+    await session.close()
+
+
+async def test_python_hosts_again_after_the_typescript_host_exits(
+    typescript_host: subprocess.Popen[str], fresh_home: Path
+) -> None:
+    data_dir = fresh_home / "pglite"
+    session = DurableSession("shared")
+    await session.add_items([{"role": "user", "content": "from python"}])
+    typescript_host.communicate(timeout=60)  # end of stdin: the host closes the store and exits
+    assert typescript_host.returncode == 0
+
+    # The pooled connection is dead; nothing was sent on it, so the store is found again.
+    assert await session.get_items() == [
+        {"role": "user", "content": "from typescript"},
+        {"role": "user", "content": "from python"},
+    ]
+    assert serving_processes(data_dir) == [lock_holder(data_dir)]
+    await session.close()
+
+
+async def test_waits_for_a_live_holder_that_does_not_serve_then_says_so(
     monkeypatch: pytest.MonkeyPatch, timestep_cli: str, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("TIMESTEP_CLI", timestep_cli)
@@ -119,9 +180,9 @@ async def test_store_held_by_a_process_that_does_not_serve_it(
     lock = {"pid": os.getpid(), "host": socket.gethostname(), "command": "my-app.js", "acquiredAt": "now"}
     Path(f"{data_dir}.lock").write_text(json.dumps(lock))
     session = DurableSession(pglite_path=data_dir)
-    with pytest.raises(EmbeddedStoreLockedError, match="TIMESTEP_DB_URL") as locked:
+    with pytest.raises(StoreUnavailableError, match=f"held by process {os.getpid()}.*within 30 s.*TIMESTEP_DB_URL"):
         await session.get_items()
-    assert (locked.value.holder_pid, locked.value.lock_path) == (os.getpid(), f"{data_dir}.lock")
+    assert serving_processes(data_dir) == []  # a live holder is waited for, never raced
     await session.close()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import traceback
 from importlib.metadata import version
 from typing import Any
 
@@ -14,6 +13,7 @@ from agents.run_state import CURRENT_SCHEMA_VERSION, RunState
 from store_support import Sql
 
 from timestep import (
+    AgentGraphMismatchError,
     InvalidIdentifierError,
     InvalidRunStateError,
     RunStateConflictError,
@@ -184,6 +184,19 @@ async def test_bad_input_is_rejected_and_nothing_is_written(
     await other_graph.close()
 
 
+async def test_saving_a_state_of_another_agent_graph_writes_nothing(
+    store_options: dict[str, Any], unique_id: str
+) -> None:
+    stranger = Agent(name="Somebody Else")
+    store = RunStateStore(weather_agent(), run_id=unique_id, **store_options)
+    with pytest.raises(AgentGraphMismatchError, match='"Somebody Else" \\(current_agent\\)') as mismatch:
+        await store.save(RunState(RunContextWrapper(context={}), "hello", stranger))
+    assert (mismatch.value.agent_name, mismatch.value.tool_name) == ("Somebody Else", None)
+    assert isinstance(mismatch.value, InvalidRunStateError)
+    assert await store.history() == []
+    await store.close()
+
+
 async def test_damaged_and_foreign_rows_are_not_loaded(
     store_options: dict[str, Any], unique_id: str, sql: Sql
 ) -> None:
@@ -196,13 +209,13 @@ async def test_damaged_and_foreign_rows_are_not_loaded(
         (unique_id,),
     )
     await sql(
-        "UPDATE timestep_run_states SET sdk_name = '@openai/agents', sdk_version = '0.20.0' "
+        "UPDATE timestep_run_states SET sdk_name = '@openai/agents', sdk_version = '0.20.0', portable_state = NULL "
         "WHERE run_id = %s AND version = 2",
         (unique_id,),
     )
     with pytest.raises(InvalidRunStateError, match="checksum"):
         await store.load(version=1)
-    with pytest.raises(InvalidRunStateError, match="@openai/agents 0.20.0"):
+    with pytest.raises(InvalidRunStateError, match="@openai/agents 0.20.0 without a portable form"):
         await store.load()
     await store.close()
 

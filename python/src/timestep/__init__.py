@@ -15,6 +15,12 @@ from .errors import (
 from .models.multi_model_provider import MultiModelProvider
 from .models.multi_model_provider_map import MultiModelProviderMap
 from .models.ollama import OllamaModel, OllamaModelProvider
+from .portable_state import (
+    AgentGraphMismatchError,
+    UnportableRunStateError,
+    UnsupportedRunStateVersionError,
+    parse_portable_run_state,
+)
 from .runner import RunAgentOptions, RunInput, consume_result, run_agent
 from .session import DurableSession
 from .store import (
@@ -29,6 +35,7 @@ from .store import (
 )
 
 __all__ = [
+    "AgentGraphMismatchError",
     "DurableSession",
     "EmbeddedStoreLockedError",
     "EmbeddedStoreUnavailableError",
@@ -52,8 +59,11 @@ __all__ = [
     "StoreTarget",
     "StoreUnavailableError",
     "TimestepError",
+    "UnportableRunStateError",
+    "UnsupportedRunStateVersionError",
     "app_directory",
     "consume_result",
+    "parse_portable_run_state",
     "resolve_store_target",
     "run_agent",
 ]

@@ -1,10 +1,11 @@
 """Reaches the embedded store from Python.
 
-Python cannot run PGlite, so the embedded store is held by one long-lived Node
-process, ``timestep db serve``, which serves it over the PostgreSQL protocol on
-a unix socket next to the data directory. Every Python process of the user
-connects to that socket; the first one to need it starts the server, which
-exits by itself once no client has been connected for a while.
+Python cannot run PGlite. The first process to open a data directory hosts
+it (a TypeScript application in-process, or ``timestep db serve``) and serves
+it over the PostgreSQL protocol on a unix socket next to the data directory.
+Python processes join through that socket; when no process hosts the store,
+the first one to need it starts ``timestep db serve``, which exits by itself
+once no client has been connected for a while.
 """
 
 from __future__ import annotations
@@ -22,13 +23,17 @@ from typing import IO, Any
 
 from psycopg.conninfo import make_conninfo
 
-from ..errors import EmbeddedStoreLockedError, EmbeddedStoreUnavailableError, StoreUnavailableError
+from ..errors import EmbeddedStoreUnavailableError, StoreUnavailableError
 
 # libpq clients find a server's socket as <host directory>/.s.PGSQL.<port>.
 SOCKET_PORT = 5432
 
 # A first start creates the database files, which takes a few seconds.
 _START_TIMEOUT_SECONDS = 60.0
+# How long to wait for a live host that does not serve yet (as in TypeScript).
+_HOST_WAIT_SECONDS = 30.0
+# A server this process starts exits after this long without clients.
+_IDLE_TIMEOUT_SECONDS = 60
 _POLL_INTERVAL_SECONDS = 0.1
 
 _INSTALL_ADVICE = (
@@ -56,33 +61,28 @@ class EmbeddedServer:
         )
 
     def ensure_running(self) -> None:
-        """Returns once a server accepts connections, starting one if none does.
+        """Returns once a host accepts connections on the socket, starting one if none does.
 
-        Blocking; call it in a worker thread. If another process starts a
-        server at the same time, ours finds the store locked and exits, and
-        this waits for the other one instead.
+        Mirrors the TypeScript ``joinOrHost``: join a host that serves the
+        socket; wait (up to 30 s) for a live lock holder that is not serving
+        yet, be it a TypeScript application hosting in-process or a server
+        still starting; otherwise start ``timestep db serve``. If another
+        process starts a server at the same time, ours finds the store locked
+        and exits, and this waits for the other one instead. Blocking; call it
+        in a worker thread.
         """
-        deadline = time.monotonic() + _START_TIMEOUT_SECONDS
+        wait_until = time.monotonic() + _HOST_WAIT_SECONDS
         while not _accepts(self.socket_path):
             holder = _live_lock_holder(self.lock_path)
             if holder is None:
-                self._start(deadline)
+                self._start(time.monotonic() + _START_TIMEOUT_SECONDS)
                 continue
-            pid = int(holder["pid"])
-            if "db serve" not in str(holder.get("command", "")):
-                raise EmbeddedStoreLockedError(
-                    f"The embedded Timestep store at {self.data_dir} is open in process {pid} "
-                    f"({holder.get('command') or 'unknown command'}), which does not serve it to other "
-                    "processes. Stop that process, or point every process at one PostgreSQL server "
-                    "with TIMESTEP_DB_URL.",
-                    pid,
-                    str(self.lock_path),
-                )
-            # Another process's server holds the store and is starting (or stopping).
-            if time.monotonic() > deadline:
+            if time.monotonic() > wait_until:
                 raise StoreUnavailableError(
-                    f"The embedded store server (process {pid}) did not accept connections on "
-                    f"{self.socket_path} within {_START_TIMEOUT_SECONDS:g} s."
+                    f"The embedded store at {self.data_dir} is held by process {holder['pid']} "
+                    f"({holder.get('command') or 'unknown command'}), which did not serve it on "
+                    f"{self.socket_path} within {_HOST_WAIT_SECONDS:g} s. Stop that process, or point "
+                    "every process at one PostgreSQL server with TIMESTEP_DB_URL."
                 )
             time.sleep(_POLL_INTERVAL_SECONDS)
 
@@ -185,7 +185,7 @@ def _server_command(data_dir: Path) -> list[str]:
     node = shutil.which("node")
     if node is None:
         raise EmbeddedStoreUnavailableError(f"Node.js was not found on PATH. {_INSTALL_ADVICE}")
-    arguments = ["db", "serve", "--data-dir", str(data_dir)]
+    arguments = ["db", "serve", "--data-dir", str(data_dir), "--idle-timeout", str(_IDLE_TIMEOUT_SECONDS)]
     # The installed `timestep` runs itself through its #!/usr/bin/env node line.
     return [node, cli, *arguments] if cli.endswith((".js", ".mjs", ".cjs")) else [cli, *arguments]
 

@@ -21,6 +21,8 @@ from .connection_string import redact_passwords
 from .database import Queryable, Row
 
 _POOL_SIZE = 10
+# Times a started server is looked for again when it vanishes before a connection.
+_RESOLVE_ATTEMPTS = 3
 
 _CONNECTION_OPTIONS: dict[str, Any] = {
     # Transactions are explicit (Database.transaction), as in the TypeScript adapter.
@@ -152,15 +154,32 @@ class PostgresDatabase:
     async def _open_pool(self) -> AsyncConnectionPool[AsyncConnection[Row]]:
         async with self._opening:
             if self._pool is None:
-                if self._start_server is not None:
-                    await self._start_server()
-                await self._probe()
+                await self._reach_server()
                 pool: AsyncConnectionPool[AsyncConnection[Row]] = AsyncConnectionPool(
                     self._conninfo, kwargs=_CONNECTION_OPTIONS, min_size=1, max_size=_POOL_SIZE, open=False
                 )
                 await pool.open()
                 self._pool = pool
             return self._pool
+
+    async def _reach_server(self) -> None:
+        """Probes the server; a started server is resolved again if the probe finds it gone.
+
+        Nothing was sent when a probe fails, so trying the next host is safe:
+        the host may have exited just after it was found, and another process
+        (or this one) becomes the host.
+        """
+        if self._start_server is None:
+            await self._probe()
+            return
+        for attempt in range(_RESOLVE_ATTEMPTS):
+            await self._start_server()
+            try:
+                await self._probe()
+                return
+            except StoreUnavailableError:
+                if attempt == _RESOLVE_ATTEMPTS - 1:
+                    raise
 
     async def _probe(self) -> None:
         # The pool retries failed connections quietly in the background, so a

@@ -14,6 +14,10 @@ from agents import Agent
 from agents.run_state import RunState
 
 from ..errors import InvalidRunStateError, RunStateConflictError, RunStateNotFoundError
+from ..portable_state.agent_graph import build_graph, require_known_agents
+from ..portable_state.errors import UnportableRunStateError
+from ..portable_state.from_portable import from_portable_run_state
+from ..portable_state.to_portable import to_portable_run_state
 from .connect import DatabaseHandle, StoreOptions
 from .database import Row
 from .identifiers import check_identifier
@@ -78,6 +82,14 @@ def _pending_approvals_of(state: RunState[Any, Any]) -> list[PendingApproval]:
     return approvals
 
 
+def _portable_or_none(state: RunState[Any, Any]) -> str | None:
+    """The portable form as JSON text, or None when the state holds something it cannot carry."""
+    try:
+        return json.dumps(to_portable_run_state(state))
+    except UnportableRunStateError:
+        return None
+
+
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -135,6 +147,7 @@ class RunStateStore(Generic[TContext]):
         """
         text, parsed = await self._serialise(state)
         head = json.loads(text)
+        portable = _portable_or_none(parsed)
         db = await self._db.get()
         async with db.transaction() as tx:
             # Saves of one run take turns, so versions are gap-free and a stale
@@ -156,8 +169,8 @@ class RunStateStore(Generic[TContext]):
             [inserted] = await tx.query(
                 f"""INSERT INTO timestep_run_states
                       (run_id, version, session_id, status, current_agent, sdk_name, sdk_version,
-                       sdk_schema_version, native_state, native_sha256, pending_approvals)
-                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)
+                       sdk_schema_version, native_state, native_sha256, pending_approvals, portable_state)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)
                     RETURNING {_METADATA_COLUMNS}""",
                 [
                     self.run_id,
@@ -171,13 +184,18 @@ class RunStateStore(Generic[TContext]):
                     text,
                     _sha256(text),
                     json.dumps(_pending_approvals_of(parsed)),
+                    portable,
                 ],
             )
         return _to_version(inserted)
 
     async def _serialise(self, state: RunState[TContext, Any] | str) -> tuple[str, RunState[Any, Any]]:
         if isinstance(state, RunState):
-            return state.to_string(), state
+            text = state.to_string()
+            # Cheap check instead of a full reparse: the state must name only
+            # agents of this store's graph, or load() could never bind it.
+            require_known_agents(build_graph(self._agent), json.loads(text))
+            return text, state
         if isinstance(state, str):
             # Validated by parsing it the way load() will, so nothing unloadable is stored.
             return state, await self._parse(state, "save")
@@ -200,9 +218,10 @@ class RunStateStore(Generic[TContext]):
         """Loads the latest version (or ``version``) as a live ``RunState`` bound to the agent.
 
         ``context`` replaces the serialised context, e.g. to restore objects that are not JSON.
+        A version saved by the TypeScript SDK is built from its portable form.
         """
         db = await self._db.get()
-        columns = f"{_METADATA_COLUMNS}, native_state, native_sha256"
+        columns = f"{_METADATA_COLUMNS}, native_state, native_sha256, portable_state"
         if version is None:
             rows = await db.query(
                 f"SELECT {columns} FROM timestep_run_states WHERE run_id = %s ORDER BY version DESC LIMIT 1",
@@ -223,10 +242,15 @@ class RunStateStore(Generic[TContext]):
             )
         row = rows[0]
         if row["sdk_name"] != SDK_NAME:
-            raise InvalidRunStateError(
-                f"Version {row['version']} of run {self.run_id} was saved by {row['sdk_name']} "
-                f"{row['sdk_version']}; this store loads {SDK_NAME} states."
-            )
+            if row["portable_state"] is None:
+                raise InvalidRunStateError(
+                    f"Version {row['version']} of run {self.run_id} was saved by {row['sdk_name']} "
+                    f"{row['sdk_version']} without a portable form (it holds something the portable format "
+                    "cannot carry); resume it in that SDK."
+                )
+            # Saved by the other language: build this SDK's state from the portable form.
+            # Its typed errors (unknown version, agent or tool missing) pass through as they are.
+            return await from_portable_run_state(row["portable_state"], self._agent, context=context)
         if _sha256(row["native_state"]) != row["native_sha256"]:
             raise InvalidRunStateError(
                 f"Version {row['version']} of run {self.run_id} is damaged in storage (checksum mismatch); "
