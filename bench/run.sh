@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Timestep benchmark: bash bench/run.sh [--quick]
+#   Writes bench/results/latest.md and latest.json (--quick: bench/results/quick/, tiny sizes, < 60 s).
+#   PostgreSQL: TIMESTEP_BENCH_DB_URL if set, else a throwaway cluster with default settings
+#   (testing/postgres/cluster.sh) on a free loopback port, stopped on exit.
+#   Installs nothing: uses typescript/node_modules (run scripts/setup.sh once if it is missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+quick=""
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick="--quick" ;;
+    -h|--help) sed -n 2,6p "$0"; exit 0 ;;
+    *) echo "usage: bash bench/run.sh [--quick]" >&2; exit 2 ;;
+  esac
+done
+
+tsx="$root/typescript/node_modules/.bin/tsx"
+if [ ! -x "$tsx" ]; then
+  echo "bench: $tsx is missing; install the TypeScript package first (scripts/setup.sh or: cd typescript && npm ci)" >&2
+  exit 1
+fi
+# bench/src imports @openai/agents, pg, tsx… from typescript/node_modules, the same files typescript/src uses.
+ln -sfn ../typescript/node_modules "$root/bench/node_modules"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/timestep-bench.XXXXXX")
+chmod 755 "$work"   # the PostgreSQL server runs as its own user and must reach its data directory
+own_cluster=""
+cleanup() {
+  if [ -n "$own_cluster" ]; then testing/postgres/cluster.sh stop "$work/pg"; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ -z "${TIMESTEP_BENCH_DB_URL:-}" ]; then
+  port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+  own_cluster=1
+  TIMESTEP_BENCH_DB_URL=$(testing/postgres/cluster.sh start "$work/pg" "$port")
+fi
+export TIMESTEP_BENCH_DB_URL
+
+results="$root/bench/results"
+[ -n "$quick" ] && results="$root/bench/results/quick"
+
+# Measure one consistent version of the code: the working tree may change while a
+# 15-minute run goes on (processes started later would load the newer files), so
+# the sources are copied once and every process of the run loads the copy.
+snap="$work/snapshot"
+mkdir -p "$snap/typescript" "$snap/bench" "$snap/testing"
+cp -r typescript/src typescript/package.json typescript/tsconfig.json "$snap/typescript/"
+cp -r spec "$snap/spec"
+cp -r testing/model-server "$snap/testing/model-server"
+cp -r bench/src bench/scenarios bench/package.json "$snap/bench/"
+ln -s "$root/typescript/node_modules" "$snap/typescript/node_modules"
+ln -s "$root/typescript/node_modules" "$snap/bench/node_modules"
+BENCH_SOURCE_DIGEST=$(cd "$snap" && find typescript/src spec bench/src bench/scenarios testing/model-server -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+BENCH_GIT_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BENCH_GIT_DIRTY=$(git status --porcelain -- typescript/src spec 2>/dev/null || true)
+export BENCH_SOURCE_DIGEST BENCH_GIT_COMMIT BENCH_GIT_DIRTY BENCH_REPO_ROOT="$root"
+
+# Nothing of the user's: no app directory, no server from the environment, no tracing export.
+unset TIMESTEP_DB_URL OPENAI_API_KEY OPENAI_BASE_URL
+export TIMESTEP_HOME="$work/home" OPENAI_AGENTS_DISABLE_TRACING=1
+BENCH_WORK="$work/run" BENCH_RESULTS="$results" "$tsx" "$snap/bench/src/main.ts" $quick
+echo "bench: results in ${results#$root/}/latest.md and latest.json"
