@@ -62,6 +62,10 @@ export class PostgresDatabase implements Database {
     } catch (error) {
       throw unavailable(error, this.connectionString, true);
     }
+    // A connection that breaks while checked out emits 'error' besides failing
+    // the pending query; unheard, that event would crash the process.
+    const ignoreBrokenConnection = () => {};
+    client.on('error', ignoreBrokenConnection);
     let broken = false;
     try {
       return await work(wrap(client, this.connectionString));
@@ -69,6 +73,7 @@ export class PostgresDatabase implements Database {
       broken = error instanceof StoreUnavailableError;
       throw error;
     } finally {
+      client.off('error', ignoreBrokenConnection);
       client.release(broken);
     }
   }

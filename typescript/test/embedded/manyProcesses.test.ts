@@ -9,9 +9,8 @@ import { createInterface } from 'node:readline';
 import { Agent, RunContext, RunState } from '@openai/agents';
 import { RunStateStore } from '../../src/index.js';
 import { socketPathFor } from '../../src/store/embedded/embeddedDatabase.js';
-import { REPO_ROOT, freshAppDirectory } from '../support/environment.js';
+import { REPO_ROOT, spawnScript, freshAppDirectory } from '../support/environment.js';
 
-const TSX = join(REPO_ROOT, 'typescript/node_modules/.bin/tsx');
 const WORKER = join(REPO_ROOT, 'typescript/test/embedded/checkpointWorker.ts');
 const CLI = join(REPO_ROOT, 'typescript/src/cli/main.ts');
 const CHECKPOINTS = 200;
@@ -22,8 +21,15 @@ interface Worker {
   exited: Promise<number | null>;
 }
 
-function startWorker(dataDir: string, runId: string, onAck?: (version: number) => void): Worker {
-  const child = spawn(TSX, [WORKER, dataDir, runId, String(CHECKPOINTS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const PYTHON = join(REPO_ROOT, '.venv/bin/python');
+const PYTHON_WORKER = join(REPO_ROOT, 'python/tests/workers/checkpoint_worker.py');
+
+/** A TypeScript worker, or with `python` the Python twin (same arguments, same output). */
+function startWorker(dataDir: string, runId: string, onAck?: (version: number) => void, python = false): Worker {
+  const args = [dataDir, runId, String(CHECKPOINTS)];
+  const child = python
+    ? spawn(PYTHON, [PYTHON_WORKER, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawnScript(WORKER, args);
   const worker: Worker = {
     process: child,
     acknowledged: [],
@@ -60,10 +66,10 @@ async function assertEveryCheckpointLoads(dataDir: string, runIds: string[]): Pr
   }
 }
 
-test('several processes save and load 200 checkpoints each into one embedded store at once', async () => {
+test('two TypeScript and two Python processes save and load 200 checkpoints each into one embedded store at once', async () => {
   const dataDir = join(freshAppDirectory(), 'pglite');
-  const runIds = ['worker-a', 'worker-b', 'worker-c', 'worker-d'];
-  const workers = runIds.map((runId) => startWorker(dataDir, runId));
+  const runIds = ['ts-a', 'ts-b', 'py-c', 'py-d'];
+  const workers = runIds.map((runId) => startWorker(dataDir, runId, undefined, runId.startsWith('py-')));
   const codes = await Promise.all(workers.map((worker) => worker.exited));
   assert.deepEqual(codes, [0, 0, 0, 0]);
   await assertEveryCheckpointLoads(dataDir, runIds);
@@ -71,9 +77,7 @@ test('several processes save and load 200 checkpoints each into one embedded sto
 
 test('kill -9 of the store server mid-run: the next call brings it back and no committed checkpoint is lost', async () => {
   const dataDir = join(freshAppDirectory(), 'pglite');
-  const server = spawn(TSX, [CLI, 'db', 'serve', '--data-dir', dataDir, '--idle-timeout', '60'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const server = spawnScript(CLI, ['db', 'serve', '--data-dir', dataDir, '--idle-timeout', '60']);
   const serverGone = new Promise((resolve) => server.once('exit', resolve));
   await new Promise<void>((resolve) => createInterface({ input: server.stdout! }).once('line', () => resolve()));
 

@@ -1,4 +1,5 @@
 import { setTracingDisabled } from '@openai/agents';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,4 +49,15 @@ export function backends(): Array<{ name: string; options: { connectionString?: 
     { name: 'pglite', options: { pglitePath: join(freshAppDirectory(), 'pglite') } },
     { name: 'postgres', options: { connectionString: testDatabaseUrl() } },
   ];
+}
+
+/**
+ * Runs a TypeScript script as `node --import tsx` (node itself, not the tsx
+ * wrapper, so a signal reaches the process doing the work); stdout is piped.
+ */
+export function spawnScript(script: string, args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: join(REPO_ROOT, 'typescript'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
 }
