@@ -26,4 +26,6 @@ echo "== TypeScript"
 (cd typescript && npm test) || status=1
 echo "== Python"
 (cd python && "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider) || status=1
+echo "== benchmarks still run (tiny sizes; the real figures come from bash bench/run.sh)"
+TIMESTEP_BENCH_DB_URL=$TIMESTEP_TEST_DB_URL bash bench/run.sh --quick >/dev/null || status=1
 exit $status
