@@ -1,9 +1,8 @@
 import { join, resolve } from 'node:path';
-import { connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { appDirectory } from '../store/appDirectory.js';
 import { redactConnectionString } from '../store/connectionString.js';
-import { socketPathFor } from '../store/embedded/embeddedDatabase.js';
+import { socketAccepts, socketPathFor } from '../store/embedded/embeddedDatabase.js';
 import { currentHolder, type LockHolder } from '../store/embeddedLock.js';
 
 /** What `timestep db status` reports about one embedded store. */
@@ -18,17 +17,6 @@ export interface StoreStatus {
   serving: boolean;
   /** Set when TIMESTEP_DB_URL sends processes without explicit options to PostgreSQL instead (password hidden). */
   databaseUrl: string | null;
-}
-
-function socketAccepts(path: string): Promise<boolean> {
-  return new Promise((done) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      done(true);
-    });
-    probe.once('error', () => done(false));
-  });
 }
 
 export function dataDirectory(option?: string): string {

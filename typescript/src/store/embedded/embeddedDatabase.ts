@@ -88,7 +88,8 @@ export class HostedStore implements Database {
   }
 }
 
-function socketAccepts(path: string): Promise<boolean> {
+/** Whether something accepts connections on the unix socket at `path` right now. */
+export function socketAccepts(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = connect(path);
     probe.once('connect', () => {
