@@ -84,6 +84,12 @@ interface Row {
 const METADATA_COLUMNS =
   'run_id, version, session_id, status, current_agent, created_at, sdk_name, sdk_version, sdk_schema_version, pending_approvals';
 
+// The portable form is only needed for rows the other SDK wrote; skip
+// transferring and parsing it for our own ($1 is this SDK's name).
+const LOAD_COLUMNS = `SELECT ${METADATA_COLUMNS}, native_state, native_sha256,
+  CASE WHEN sdk_name = $1 THEN NULL ELSE portable_state END AS portable_state
+  FROM timestep_run_states`;
+
 /** The parts of the SDK's native JSON the store reads (the SDK owns the rest). */
 interface NativeStateJson {
   $schemaVersion?: string;
@@ -278,16 +284,12 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
     const db = await this.db.get();
     const rows =
       options.version === undefined
-        ? await db.query<Row>(
-            `SELECT ${METADATA_COLUMNS}, native_state, native_sha256, portable_state FROM timestep_run_states
-             WHERE run_id = $1 ORDER BY version DESC LIMIT 1`,
-            [this.runId],
-          )
-        : await db.query<Row>(
-            `SELECT ${METADATA_COLUMNS}, native_state, native_sha256, portable_state FROM timestep_run_states
-             WHERE run_id = $1 AND version = $2`,
-            [this.runId, options.version],
-          );
+        ? await db.query<Row>(`${LOAD_COLUMNS} WHERE run_id = $2 ORDER BY version DESC LIMIT 1`, [SDK_NAME, this.runId])
+        : await db.query<Row>(`${LOAD_COLUMNS} WHERE run_id = $2 AND version = $3`, [
+            SDK_NAME,
+            this.runId,
+            options.version,
+          ]);
     const row = rows[0];
     if (!row) {
       throw new RunStateNotFoundError(
