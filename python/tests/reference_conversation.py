@@ -9,9 +9,9 @@ script drives Timestep and the bare SDK, so their conversations can be compared.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from agents import (
     Agent,
@@ -31,12 +31,12 @@ from agents.run_state import RunState
 
 from timestep import RunInput
 
-MODEL = "gpt-4.1-mini"
+MODEL = "gpt-4.1"
 
-# A 4x4 red PNG.
+# A 1×1 red PNG (the same image as typescript/test/support/referenceAgents.ts).
 RED_SQUARE = (
     "data:image/png;base64,"
-    "iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEElEQVR4nGP4z8AARwzEcQCukw/x0F8jngAAAABJRU5ErkJggg=="
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
 )
 
 
@@ -45,15 +45,22 @@ class Turn:
     input: str | list[TResponseInputItem]
     answer: str | None
     """The final output, or None when a guardrail rejects the turn."""
+    tripped: Literal["input", "output"] | None = None
+    """Which guardrail rejects the turn, if one does."""
+
+    @property
+    def outcome(self) -> dict[str, str]:
+        """The expected outcome in the form of ``play`` (and the TypeScript ``playConversation``)."""
+        return {"tripped": self.tripped} if self.tripped else {"output": str(self.answer)}
 
 
 TURNS = [
     Turn("What's 2+2?", "2 + 2 = 4."),
-    Turn("What's the weather in Oakland?", "The weather in Oakland: sunny in Oakland"),
+    Turn("What's the weather in Oakland?", "The weather in Oakland: sunny, 68°F"),
     Turn("What's three times that number you calculated earlier?", "3 × 4 = 12."),
-    Turn("What's the weather in Berkeley?", "The weather in Berkeley: sunny in Berkeley"),
-    Turn("What's the weather on the Dark Side of the Moon?", None),
-    Turn("What's four times the last number we calculated minus one?", None),
+    Turn("What's the weather in Berkeley?", "The weather in Berkeley: foggy, 58°F"),
+    Turn("What's the weather on the Dark Side of the Moon?", None, "input"),
+    Turn("What's four times the last number we calculated minus one?", None, "output"),
     Turn("What's four times the last number we calculated minus six?", "4 × 12 − 6 = 42."),
     Turn(
         [
@@ -77,29 +84,39 @@ class ReferenceAgents:
     """Every city get_weather actually ran for."""
 
 
-def make_agents(*, guardrails_in_parallel: bool) -> ReferenceAgents:
+def make_agents(
+    *, guardrails_in_parallel: bool = True, on_weather_call: Callable[[str], None] | None = None
+) -> ReferenceAgents:
+    """The graph of typescript/test/support/referenceAgents.ts, rule for rule.
+
+    ``on_weather_call`` is told every city get_weather runs for (e.g. to log it to a file).
+    """
     agents = ReferenceAgents(assistant=Agent(name="placeholder"))
 
     async def needs_approval(_context: RunContextWrapper[Any], params: dict[str, Any], _call_id: str) -> bool:
-        return params.get("city") == "Berkeley"
+        return "Berkeley" in str(params.get("city", ""))
 
     @function_tool(needs_approval=needs_approval)
     def get_weather(city: str) -> str:
         """Current weather for a city."""
         agents.weather_calls.append(city)
-        return f"sunny in {city}"
+        if on_weather_call is not None:
+            on_weather_call(city)
+        return "foggy, 58°F" if city == "Berkeley" else "sunny, 68°F"
 
-    @input_guardrail(run_in_parallel=guardrails_in_parallel)
+    @input_guardrail(name="no_moon", run_in_parallel=guardrails_in_parallel)
     def no_moon(_context: RunContextWrapper[Any], _agent: Agent[Any], input: Any) -> GuardrailFunctionOutput:
-        return GuardrailFunctionOutput(output_info=None, tripwire_triggered="moon" in json.dumps(input).lower())
+        mentions_moon = "moon" in json.dumps(input).lower()
+        return GuardrailFunctionOutput(output_info={"mentionsMoon": mentions_moon}, tripwire_triggered=mentions_moon)
 
-    @output_guardrail
+    @output_guardrail(name="no_47")
     def no_47(_context: RunContextWrapper[Any], _agent: Agent[Any], output: Any) -> GuardrailFunctionOutput:
-        return GuardrailFunctionOutput(output_info=None, tripwire_triggered="47" in str(output))
+        return GuardrailFunctionOutput(output_info={"output": output}, tripwire_triggered="47" in str(output))
 
     weather = Agent(
         name="Weather Assistant",
-        instructions="You are the Weather Assistant. Use get_weather to answer.",
+        instructions="You are a Weather Assistant. Use get_weather to answer questions about the weather.",
+        handoff_description="Answers questions about the weather.",
         tools=[get_weather],
         model=MODEL,
     )
@@ -121,23 +138,30 @@ Checkpoint = Callable[[RunState[Any, Any]], Awaitable[RunState[Any, Any]]]
 """Persists an interrupted state and gives it back as a separate process would load it."""
 
 
-async def converse(agents: ReferenceAgents, session: Session, run: Run, checkpoint: Checkpoint) -> list[str | None]:
-    """Plays every turn and returns the final outputs (None for rejected turns)."""
-    outputs: list[str | None] = []
-    for turn in TURNS:
+async def play(
+    agents: ReferenceAgents, session: Session, run: Run, checkpoint: Checkpoint, turns: Sequence[Turn] = TURNS
+) -> list[dict[str, str]]:
+    """Plays ``turns`` and returns their outcomes: ``{"output": ...}`` or ``{"tripped": "input" | "output"}``."""
+    outcomes: list[dict[str, str]] = []
+    for turn in turns:
         before = len(await session.get_items())
         try:
             result = await run(agents.assistant, turn.input, session)
-        except (InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered):
+            while result.interruptions:
+                state = await checkpoint(result.to_state())
+                for approval in state.get_interruptions():
+                    state.approve(approval)
+                result = await run(agents.assistant, state, session)
+        except (InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered) as error:
             # A rejected turn is removed from the conversation, whatever the SDK kept of it.
             while len(await session.get_items()) > before:
                 await session.pop_item()
-            outputs.append(None)
+            outcomes.append({"tripped": "input" if isinstance(error, InputGuardrailTripwireTriggered) else "output"})
             continue
-        if result.interruptions:
-            state = await checkpoint(result.to_state())
-            for approval in state.get_interruptions():
-                state.approve(approval)
-            result = await run(agents.assistant, state, session)
-        outputs.append(result.final_output)
-    return outputs
+        outcomes.append({"output": result.final_output})
+    return outcomes
+
+
+async def converse(agents: ReferenceAgents, session: Session, run: Run, checkpoint: Checkpoint) -> list[str | None]:
+    """Plays every turn and returns the final outputs (None for rejected turns)."""
+    return [outcome.get("output") for outcome in await play(agents, session, run, checkpoint)]
