@@ -1,8 +1,8 @@
 /**
  * A test worker process: saves `count` checkpoints of run `runId` into the
  * embedded store at `dataDir`, loading each back, and prints one JSON line
- * per acknowledged save. A save interrupted by the store host dying is
- * retried; `expectedVersion` tells a lost acknowledgement from a lost write.
+ * per acknowledged save. A save or load interrupted by the store host dying
+ * is retried; `expectedVersion` tells a lost acknowledgement from a lost write.
  *
  *   tsx checkpointWorker.ts <dataDir> <runId> <count>
  */
@@ -26,9 +26,20 @@ async function saveVersion(version: number): Promise<void> {
   }
 }
 
+/** Loads the latest version; a load cut off by the host dying is simply asked again. */
+async function loadLatest(): Promise<RunState<unknown, Agent>> {
+  for (;;) {
+    try {
+      return await store.load();
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+    }
+  }
+}
+
 for (let version = 1; version <= Number(count); version++) {
   await saveVersion(version);
-  const loaded = await store.load();
+  const loaded = await loadLatest();
   const context = loaded._context.context as { checkpoint: number };
   if (context.checkpoint !== version) throw new Error(`loaded checkpoint ${context.checkpoint}, expected ${version}`);
   console.log(JSON.stringify({ runId, version }));
