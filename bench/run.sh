@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Timestep benchmark: bash bench/run.sh [--quick]
-#   Writes bench/results/latest.md and latest.json (--quick: bench/results/quick/, tiny sizes, < 60 s).
+#   Writes bench/results/latest.md and latest.json (--quick: bench/results/quick/, tiny sizes, ~60 s).
 #   PostgreSQL: TIMESTEP_BENCH_DB_URL if set, else a throwaway cluster with default settings
 #   (testing/postgres/cluster.sh) on a free loopback port, stopped on exit.
 #   Installs nothing: uses typescript/node_modules (run scripts/setup.sh once if it is missing).
+#   Then the Python rows: bench/python/bench_store.py with .venv/bin/python (TIMESTEP_BENCH_PYTHON overrides).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -11,7 +12,7 @@ quick=""
 for arg in "$@"; do
   case "$arg" in
     --quick) quick="--quick" ;;
-    -h|--help) sed -n 2,6p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,7p "$0"; exit 0 ;;
     *) echo "usage: bash bench/run.sh [--quick]" >&2; exit 2 ;;
   esac
 done
@@ -51,10 +52,10 @@ mkdir -p "$snap/typescript" "$snap/bench" "$snap/testing"
 cp -r typescript/src typescript/package.json typescript/tsconfig.json "$snap/typescript/"
 cp -r spec "$snap/spec"
 cp -r testing/model-server "$snap/testing/model-server"
-cp -r bench/src bench/scenarios bench/package.json "$snap/bench/"
+cp -r bench/src bench/scenarios bench/python bench/package.json "$snap/bench/"
 ln -s "$root/typescript/node_modules" "$snap/typescript/node_modules"
 ln -s "$root/typescript/node_modules" "$snap/bench/node_modules"
-BENCH_SOURCE_DIGEST=$(cd "$snap" && find typescript/src spec bench/src bench/scenarios testing/model-server -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+BENCH_SOURCE_DIGEST=$(cd "$snap" && find typescript/src spec bench/src bench/python bench/scenarios testing/model-server -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
 BENCH_GIT_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 BENCH_GIT_DIRTY=$(git status --porcelain -- typescript/src spec 2>/dev/null || true)
 export BENCH_SOURCE_DIGEST BENCH_GIT_COMMIT BENCH_GIT_DIRTY BENCH_REPO_ROOT="$root"
@@ -62,5 +63,16 @@ export BENCH_SOURCE_DIGEST BENCH_GIT_COMMIT BENCH_GIT_DIRTY BENCH_REPO_ROOT="$ro
 # Nothing of the user's: no app directory, no server from the environment, no tracing export.
 unset TIMESTEP_DB_URL OPENAI_API_KEY OPENAI_BASE_URL
 export TIMESTEP_HOME="$work/home" OPENAI_AGENTS_DISABLE_TRACING=1
+rm -f "$results/python-latest.json"   # rewritten below: never show Python rows of an earlier run
 BENCH_WORK="$work/run" BENCH_RESULTS="$results" "$tsx" "$snap/bench/src/main.ts" $quick
+
+# Python rows (bench/python/bench_store.py): same machine, same PostgreSQL, right after the TypeScript part;
+# then latest.md is re-rendered with them. The Python package is the one installed in the venv (editable: python/src).
+py="${TIMESTEP_BENCH_PYTHON:-$root/.venv/bin/python}"
+if [ -x "$py" ]; then
+  TIMESTEP_CLI="${TIMESTEP_CLI:-$root/typescript/dist/cli/main.js}" BENCH_RESULTS="$results" "$py" "$snap/bench/python/bench_store.py" $quick
+  "$tsx" "$snap/bench/src/render.ts" "$results"
+else
+  echo "bench: $py not found (set TIMESTEP_BENCH_PYTHON); Python rows skipped" >&2
+fi
 echo "bench: results in ${results#$root/}/latest.md and latest.json"

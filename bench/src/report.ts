@@ -65,6 +65,19 @@ export function attachPython(results: Results, dir: string): string | null {
   return path;
 }
 
+/** Rows and targets of python-latest.json that have no TypeScript counterpart (e.g. the spawn-per-query baseline). */
+function pythonOnly(results: Results, file: string | null): { rows: Row[]; targets: Target[]; stateBytes: Record<string, number> } {
+  if (!file) return { rows: [], targets: [], stateBytes: {} };
+  const python = JSON.parse(readFileSync(file, 'utf8')) as { rows?: Row[]; targets?: Target[]; stateBytes?: Record<string, number> };
+  const rowIds = new Set(results.rows.map((r) => r.id));
+  const targetIds = new Set(results.targets.map((t) => t.id));
+  return {
+    rows: (python.rows ?? []).filter((r) => !rowIds.has(r.id)),
+    targets: (python.targets ?? []).filter((t) => !targetIds.has(t.id)),
+    stateBytes: python.stateBytes ?? {},
+  };
+}
+
 const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const medP95 = (s: Summary | null | undefined, f = ms) => (s ? `${f(s.median)} (${f(s.p95)})` : '—');
 const x = (r: number | null | undefined) => (r === null || r === undefined ? '—' : `${r.toFixed(2)}×`);
@@ -77,6 +90,7 @@ function table(head: string[], body: string[][]): string {
 
 export function renderMarkdown(results: Results, dir: string): string {
   const pythonFile = attachPython(results, dir);
+  const pyOnly = pythonOnly(results, pythonFile);
   const m = results.machine;
   const byId = new Map(results.rows.map((r) => [r.id, r]));
   const out: string[] = [];
@@ -118,7 +132,7 @@ export function renderMarkdown(results: Results, dir: string): string {
         t.pass ? '**PASS**' : '**MISS**',
         t.python ? `${t.python.value.toFixed(2)} ${t.unit}` : SLOT,
         t.python ? (t.python.pass ? '**PASS**' : '**MISS**') : '—',
-      ]),
+      ]).concat(pyOnly.targets.map((t) => [t.name, '—', '—', `${t.value.toFixed(2)} ${t.unit}`, t.pass ? '**PASS**' : '**MISS**'])),
     ),
   );
   out.push('');
@@ -140,6 +154,28 @@ export function renderMarkdown(results: Results, dir: string): string {
     ),
   );
   out.push('');
+  if (pythonFile) {
+    const sizes = Object.entries(pyOnly.stateBytes).map(([k, v]) => `${k} ${bytes(v)}`).join(', ');
+    out.push(
+      `Python columns: the Python SDK's own states of the same runs (${sizes || 'sizes in python-latest.json'}; it has no large size). ` +
+        "Python's embedded store is always reached through the store server's socket (`timestep db serve`), so its figures are in the " +
+        '"second process through the socket" rows. Python-only rows (no TypeScript counterpart):',
+    );
+    out.push('');
+    const pyBoth = pyOnly.rows.filter((r) => r.figure === 1 && r.id.endsWith('.both'));
+    const pyById = new Map(pyOnly.rows.map((r) => [r.id, r]));
+    out.push(
+      table(
+        ['state', 'store', 'Python save', 'Python load', 'Python save+load', 'Python vs baseline'],
+        pyBoth.map((r) => {
+          const [, variant, size] = r.id.split('.');
+          const [state, , store] = r.label.split(' — ');
+          return [state, store, medP95(pyById.get(`saveLoad.${variant}.${size}.save`)?.value), medP95(pyById.get(`saveLoad.${variant}.${size}.load`)?.value), medP95(r.value), x(r.ratio)];
+        }),
+      ),
+    );
+    out.push('');
+  }
 
   // Figure 2
   out.push('## 2. Per-turn checkpoint overhead (wall time of a whole run, ms)');
