@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Agent, RunContext, RunState } from '@openai/agents';
 import { RunStateStore } from '../../src/index.js';
 import { socketPathFor } from '../../src/store/embedded/embeddedDatabase.js';
+import { deadPid } from '../fixtures/helpers.js';
 import { REPO_ROOT, spawnScript, freshAppDirectory } from '../support/environment.js';
 
 const WORKER = join(REPO_ROOT, 'typescript/test/embedded/checkpointWorker.ts');
@@ -43,10 +43,6 @@ function startWorker(dataDir: string, runId: string, onAck?: (version: number) =
   return worker;
 }
 
-/** The pid of a process that has exited. */
-function deadPid(): number {
-  return spawnSync(process.execPath, ['-e', '0']).pid!;
-}
 
 async function assertEveryCheckpointLoads(dataDir: string, runIds: string[]): Promise<void> {
   const agent = new Agent({ name: 'Checkpointer', instructions: 'Saves checkpoints.' });
