@@ -38,12 +38,11 @@ def postgres_url() -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-def model_server() -> Iterator[str]:
-    """The scripted model server on the reference scenario; the SDK reaches it through the environment."""
+def _scripted_server(scenario: str, extra_env: dict[str, str]) -> Iterator[str]:
+    """Runs the scripted model server on ``scenario``; the SDKs reach it through the environment."""
     server = subprocess.Popen(
         ["node", str(REPO / "testing/model-server/server.mjs"), "--scenario",
-         str(REPO / "spec/scenarios/reference-eight-turns.json")],
+         str(REPO / "spec/scenarios" / f"{scenario}.json")],
         stdin=subprocess.PIPE,  # the server exits when this pipe closes
         stdout=subprocess.PIPE,
         text=True,
@@ -53,30 +52,23 @@ def model_server() -> Iterator[str]:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("OPENAI_BASE_URL", f"{url}/v1")
         env.setenv("OPENAI_API_KEY", "test")
-        env.setenv("OPENAI_AGENTS_DISABLE_TRACING", "1")
+        for name, value in extra_env.items():
+            env.setenv(name, value)
         yield url
     server.stdin.close()
     server.wait()
+
+
+@pytest.fixture(scope="session")
+def model_server() -> Iterator[str]:
+    """The scripted model server on the reference scenario."""
+    yield from _scripted_server("reference-eight-turns", {"OPENAI_AGENTS_DISABLE_TRACING": "1"})
 
 
 @pytest.fixture(scope="module")
 def vectors_server() -> Iterator[str]:
-    """The scripted model server on the portable-vectors scenario; the SDKs reach it through the environment."""
-    server = subprocess.Popen(
-        ["node", str(REPO / "testing/model-server/server.mjs"), "--scenario",
-         str(REPO / "spec/scenarios/portable-vectors.json")],
-        stdin=subprocess.PIPE,  # the server exits when this pipe closes
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stdout is not None and server.stdin is not None
-    url = json.loads(server.stdout.readline())["url"]
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("OPENAI_BASE_URL", f"{url}/v1")
-        env.setenv("OPENAI_API_KEY", "test")
-        yield url
-    server.stdin.close()
-    server.wait()
+    """The scripted model server on the portable-vectors scenario (tracing left as configured: vectors carry traces)."""
+    yield from _scripted_server("portable-vectors", {})
 
 
 @pytest.fixture(scope="session")
