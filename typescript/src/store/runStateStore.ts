@@ -6,7 +6,9 @@ import {
   RunStateNotFoundError,
 } from '../errors.js';
 import { DatabaseHandle, type StoreOptions } from './connect.js';
+import type { Queryable } from './database.js';
 import { checkIdentifier } from './identifiers.js';
+import { applyDeltaDocument, deltaDocument, diff } from './stateDelta.js';
 import { SDK_NAME, SDK_VERSION } from './sdkInfo.js';
 import { buildGraph, requireAgent } from '../portable-state/agentGraph.js';
 import { UnportableRunStateError } from '../portable-state/errors.js';
@@ -76,7 +78,8 @@ interface Row {
   sdk_version: string;
   sdk_schema_version: string;
   pending_approvals: PendingApproval[];
-  native_state?: string;
+  state_encoding?: 'full' | 'delta';
+  native_state?: string | null;
   native_sha256?: string;
   portable_state?: unknown;
 }
@@ -84,11 +87,57 @@ interface Row {
 const METADATA_COLUMNS =
   'run_id, version, session_id, status, current_agent, created_at, sdk_name, sdk_version, sdk_schema_version, pending_approvals';
 
-// The portable form is only needed for rows the other SDK wrote; skip
-// transferring and parsing it for our own ($1 is this SDK's name).
-const LOAD_COLUMNS = `SELECT ${METADATA_COLUMNS}, native_state, native_sha256,
-  CASE WHEN sdk_name = $1 THEN NULL ELSE portable_state END AS portable_state
-  FROM timestep_run_states`;
+// Every row from the nearest full version at or below the one asked for
+// ($3, or the latest) up to it: a delta row is rebuilt from its predecessors.
+// Only the form this SDK will read is transferred: the native state of its own
+// rows, the portable state of the other SDK's ($1 is this SDK's name).
+const LOAD_CHAIN = `WITH target AS (
+    SELECT max(version) AS version FROM timestep_run_states WHERE run_id = $2 AND ($3::int IS NULL OR version = $3::int)
+  ), chain_start AS (
+    SELECT max(s.version) AS version FROM timestep_run_states s, target
+    WHERE s.run_id = $2 AND s.version <= target.version AND s.state_encoding = 'full'
+  )
+  SELECT ${METADATA_COLUMNS.replace(/(\w+)/g, 's.$1')}, s.state_encoding, s.native_sha256,
+    CASE WHEN s.sdk_name = $1 THEN s.native_state END AS native_state,
+    CASE WHEN s.sdk_name = $1 THEN NULL ELSE s.portable_state END AS portable_state
+  FROM timestep_run_states s, target, chain_start
+  WHERE s.run_id = $2 AND s.version BETWEEN chain_start.version AND target.version
+  ORDER BY s.version`;
+
+// One statement, so a save is one round trip and one commit. $13 is the
+// latest version the row must follow (a delta's base, or the caller's
+// expectedVersion); NULL appends after whatever is latest. Concurrent writers
+// are kept apart by the primary key: the loser gets a unique violation.
+const INSERT_VERSION = `INSERT INTO timestep_run_states
+    (run_id, version, session_id, status, current_agent, sdk_name, sdk_version, sdk_schema_version,
+     native_state, native_sha256, pending_approvals, portable_state, state_encoding)
+  SELECT $1, run.latest + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12
+  FROM (SELECT coalesce(max(version), 0)::int AS latest FROM timestep_run_states WHERE run_id = $1) AS run
+  WHERE $13::int IS NULL OR run.latest = $13::int
+  RETURNING ${METADATA_COLUMNS}`;
+
+const UNIQUE_VIOLATION = '23505';
+/** Full-version retries after concurrent writers won the race, before giving up. */
+const SAVE_ATTEMPTS = 10;
+
+/** What this store last saved, so the next version can be stored as a delta on it. */
+interface LastSaved {
+  version: number;
+  /** JSON.parse of the native text stored (exactly what a reader rebuilds). */
+  native: unknown;
+  portable: unknown | null;
+  /** Native text length of the latest full version, and of the deltas saved since. */
+  fullBytes: number;
+  chainBytes: number;
+}
+
+/** A version ready to insert, whole or as a delta on `base`. */
+interface Encoded {
+  encoding: 'full' | 'delta';
+  base: number | null;
+  nativeText: string;
+  portableText: string | null;
+}
 
 /** The parts of the SDK's native JSON the store reads (the SDK owns the rest). */
 interface NativeStateJson {
@@ -138,6 +187,35 @@ function portableOrNull(json: NativeStateJson): PortableRunState | null {
   }
 }
 
+/**
+ * `state.toJSON()`, without the cost of stack traces: @openai/agents 0.20.0
+ * throws and catches an error per earlier item for every completed tool call
+ * while serialising, and capturing their stacks is most of its time. It runs
+ * synchronously, so no other code sees the lowered limit. If it really fails,
+ * it runs again with stack traces so the error can be diagnosed.
+ */
+function toJsonWithoutStackTraces(state: RunState<any, any>): unknown {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return state.toJSON();
+  } catch {
+    // Reported below, with its stack.
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  return state.toJSON();
+}
+
+/** The value of a chain's last version: its first (full) row's value with every delta applied in turn. */
+function rebuild(chain: Row[], valueOf: (row: Row) => unknown): unknown {
+  let value = valueOf(chain[0]);
+  for (const link of chain.slice(1)) {
+    value = applyDeltaDocument(value, valueOf(link), link.version);
+  }
+  return value;
+}
+
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
@@ -170,6 +248,7 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
   readonly sessionId: string | null;
   private readonly agent: TAgent;
   private readonly db: DatabaseHandle;
+  private lastSaved: LastSaved | undefined;
 
   constructor(options: RunStateStoreOptions<TAgent>) {
     if (!options || !options.agent) {
@@ -191,53 +270,107 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
   async save(state: RunState<TContext, TAgent> | string, options: SaveOptions = {}): Promise<RunStateVersion> {
     const { text, json } = await this.serialise(state);
     const portable = portableOrNull(json);
+    const portableText = portable === null ? null : JSON.stringify(portable);
+    const saved: Omit<LastSaved, 'version' | 'fullBytes' | 'chainBytes'> = {
+      native: JSON.parse(text),
+      portable: portableText === null ? null : JSON.parse(portableText),
+    };
+    const fields = [
+      this.sessionId,
+      options.status ?? statusOf(json),
+      json.currentAgent?.name ?? null,
+      SDK_NAME,
+      SDK_VERSION,
+      json.$schemaVersion ?? 'unknown',
+    ];
+    const sha = sha256(text);
+    const approvals = JSON.stringify(pendingApprovalsOf(json));
+    const full: Encoded = { encoding: 'full', base: null, nativeText: text, portableText };
+    let encoded = this.asDelta(saved, text, options.expectedVersion) ?? full;
+    const last = this.lastSaved;
+    this.lastSaved = undefined;
     const db = await this.db.get();
-    const row = await db.transaction(async (tx) => {
-      // Saves of one run take turns, so versions are gap-free and a stale
-      // expectedVersion is caught instead of silently forking history.
-      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7405733))', [this.runId]);
-      const [{ latest }] = await tx.query<{ latest: number }>(
-        'SELECT coalesce(max(version), 0)::int AS latest FROM timestep_run_states WHERE run_id = $1',
-        [this.runId],
-      );
-      if (options.expectedVersion !== undefined && options.expectedVersion !== latest) {
+    for (let attempt = 1; ; attempt++) {
+      const required = encoded.base ?? options.expectedVersion ?? null;
+      const row = await this.insertVersion(db, [
+        this.runId,
+        ...fields,
+        encoded.nativeText,
+        sha,
+        approvals,
+        encoded.portableText,
+        encoded.encoding,
+        required,
+      ]);
+      if (row) {
+        this.lastSaved = {
+          ...saved,
+          version: row.version,
+          fullBytes: encoded.encoding === 'full' ? text.length : last!.fullBytes,
+          chainBytes: encoded.encoding === 'full' ? 0 : last!.chainBytes + encoded.nativeText.length,
+        };
+        return toVersion(row);
+      }
+      // The run moved on under us: another writer saved a version first.
+      if (options.expectedVersion !== undefined || attempt === SAVE_ATTEMPTS) {
+        const latest = await this.latestVersion(db);
+        const expected = options.expectedVersion ?? required ?? latest;
         throw new RunStateConflictError(
-          `Run ${this.runId} is at version ${latest}, not ${options.expectedVersion}: another writer saved it first. ` +
+          `Run ${this.runId} is at version ${latest}, not ${expected}: another writer saved it first. ` +
             'Load the latest version and decide again.',
           this.runId,
-          options.expectedVersion,
+          expected,
           latest,
         );
       }
-      const [inserted] = await tx.query<Row>(
-        `INSERT INTO timestep_run_states
-           (run_id, version, session_id, status, current_agent, sdk_name, sdk_version, sdk_schema_version,
-            native_state, native_sha256, pending_approvals, portable_state)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb)
-         RETURNING ${METADATA_COLUMNS}`,
-        [
-          this.runId,
-          latest + 1,
-          this.sessionId,
-          options.status ?? statusOf(json),
-          json.currentAgent?.name ?? null,
-          SDK_NAME,
-          SDK_VERSION,
-          json.$schemaVersion ?? 'unknown',
-          text,
-          sha256(text),
-          JSON.stringify(pendingApprovalsOf(json)),
-          portable === null ? null : JSON.stringify(portable),
-        ],
-      );
-      return inserted;
-    });
-    return toVersion(row);
+      encoded = full;
+    }
+  }
+
+  /**
+   * The version as a delta on what this store saved last, when that is the
+   * base a reader will rebuild from and the delta is worth it (spec/state-delta).
+   */
+  private asDelta(
+    saved: Pick<LastSaved, 'native' | 'portable'>,
+    text: string,
+    expectedVersion: number | undefined,
+  ): Encoded | undefined {
+    const last = this.lastSaved;
+    if (!last || (expectedVersion !== undefined && expectedVersion !== last.version)) return undefined;
+    if (saved.portable !== null && last.portable === null) return undefined;
+    const nativeOps = diff(last.native, saved.native);
+    const nativeText = JSON.stringify(deltaDocument(last.version, nativeOps));
+    if (last.chainBytes + nativeText.length >= 2 * last.fullBytes) return undefined;
+    // The reader serialises the rebuilt value; it must give back these exact bytes.
+    if (JSON.stringify(applyDeltaDocument(last.native, JSON.parse(nativeText), last.version + 1)) !== text) return undefined;
+    const portableText =
+      saved.portable === null ? null : JSON.stringify(deltaDocument(last.version, diff(last.portable, saved.portable)));
+    return { encoding: 'delta', base: last.version, nativeText, portableText };
+  }
+
+  /** Inserts one version; undefined when the run's latest version is not the one required. */
+  private async insertVersion(db: Queryable, params: unknown[]): Promise<Row | undefined> {
+    try {
+      const [row] = await db.query<Row>(INSERT_VERSION, params);
+      return row;
+    } catch (error) {
+      if ((error as { code?: string } | null)?.code === UNIQUE_VIOLATION) return undefined;
+      throw error;
+    }
+  }
+
+  private async latestVersion(db: Queryable): Promise<number> {
+    const [{ latest }] = await db.query<{ latest: number }>(
+      'SELECT coalesce(max(version), 0)::int AS latest FROM timestep_run_states WHERE run_id = $1',
+      [this.runId],
+    );
+    return latest;
   }
 
   private async serialise(state: RunState<TContext, TAgent> | string) {
     if (state instanceof RunState) {
-      const json = state.toJSON() as unknown as NativeStateJson;
+      const json = toJsonWithoutStackTraces(state) as unknown as NativeStateJson;
       // Cheap check instead of a full reparse: the state must name only agents
       // of this store's graph, or load() could never bind it.
       this.requireKnownAgents(json);
@@ -282,16 +415,10 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
   /** Loads the latest version (or `version`) as a live `RunState` bound to the agent. */
   async load(options: LoadOptions<TContext> = {}): Promise<RunState<TContext, TAgent>> {
     const db = await this.db.get();
-    const rows =
-      options.version === undefined
-        ? await db.query<Row>(`${LOAD_COLUMNS} WHERE run_id = $2 ORDER BY version DESC LIMIT 1`, [SDK_NAME, this.runId])
-        : await db.query<Row>(`${LOAD_COLUMNS} WHERE run_id = $2 AND version = $3`, [
-            SDK_NAME,
-            this.runId,
-            options.version,
-          ]);
-    const row = rows[0];
+    const chain = await db.query<Row>(LOAD_CHAIN, [SDK_NAME, this.runId, options.version ?? null]);
+    const row = chain.at(-1);
     if (!row) {
+      await this.requireNoVersion(db, options.version);
       throw new RunStateNotFoundError(
         options.version === undefined
           ? `No saved state for run ${this.runId}. Save one first with store.save(result.state).`
@@ -300,8 +427,14 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
         options.version,
       );
     }
+    if (chain.some((link) => link.sdk_name !== row.sdk_name)) {
+      throw new InvalidRunStateError(
+        `Version ${row.version} of run ${this.runId} is stored as a delta on a version another SDK saved; ` +
+          'the run is damaged in storage. Load an earlier version.',
+      );
+    }
     if (row.sdk_name !== SDK_NAME) {
-      if (row.portable_state == null) {
+      if (chain.some((link) => link.portable_state == null)) {
         throw new InvalidRunStateError(
           `Version ${row.version} of run ${this.runId} was saved by ${row.sdk_name} ${row.sdk_version} without a ` +
             'portable form (it holds something the portable format cannot carry); resume it in that SDK.',
@@ -309,14 +442,45 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
       }
       // Saved by the other language: build this SDK's state from the portable form.
       // Its typed errors (unknown version, agent or tool missing) pass through as they are.
-      return fromPortableRunState<TContext, TAgent>(row.portable_state, this.agent, { context: options.context });
+      const portable = rebuild(chain, (link) => link.portable_state);
+      return fromPortableRunState<TContext, TAgent>(portable, this.agent, { context: options.context });
     }
-    if (sha256(row.native_state!) !== row.native_sha256) {
+    const text =
+      chain.length === 1
+        ? row.native_state!
+        : JSON.stringify(rebuild(chain, (link) => this.parseStored(link.native_state!, link.version)));
+    if (sha256(text) !== row.native_sha256) {
       throw new InvalidRunStateError(
         `Version ${row.version} of run ${this.runId} is damaged in storage (checksum mismatch); load an earlier version.`,
       );
     }
-    return this.parse(row.native_state!, 'load', options.context);
+    return this.parse(text, 'load', options.context);
+  }
+
+  private parseStored(text: string, version: number): unknown {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new InvalidRunStateError(
+        `Version ${version} of run ${this.runId} is damaged in storage (not valid JSON); load an earlier version.`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** No rows for an existing version means its chain has no full version to start from. */
+  private async requireNoVersion(db: Queryable, version: number | undefined): Promise<void> {
+    if (version === undefined) return;
+    const rows = await db.query('SELECT 1 FROM timestep_run_states WHERE run_id = $1 AND version = $2', [
+      this.runId,
+      version,
+    ]);
+    if (rows.length > 0) {
+      throw new InvalidRunStateError(
+        `Version ${version} of run ${this.runId} is stored as a delta with no full version before it; ` +
+          'the run is damaged in storage. Load a later full version or save the run again.',
+      );
+    }
   }
 
   /** Every saved version of the run, oldest first. */
@@ -332,6 +496,7 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
   /** Deletes every saved version of this run and returns how many there were. */
   async clear(): Promise<number> {
     const db = await this.db.get();
+    this.lastSaved = undefined;
     const rows = await db.query('DELETE FROM timestep_run_states WHERE run_id = $1 RETURNING version', [this.runId]);
     return rows.length;
   }
