@@ -2,6 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { Database, Queryable } from './database.js';
 import { EmbeddedLock } from './embeddedLock.js';
 import { Floor } from './embedded/floor.js';
+import { seedFromTemplate } from './embedded/dataDirTemplate.js';
 
 type PGliteQueryable = Pick<PGlite, 'query' | 'exec'>;
 
@@ -36,6 +37,7 @@ export class PgliteDatabase implements Database {
   static async open(dataDir: string): Promise<PgliteDatabase> {
     const lock = EmbeddedLock.acquire(`${dataDir}.lock`, `at ${dataDir}`);
     try {
+      seedFromTemplate(dataDir);
       const pglite = new PGlite(dataDir);
       await pglite.waitReady;
       return new PgliteDatabase(pglite, lock);
