@@ -9,6 +9,7 @@ results share unchanged parts with them.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from ..errors import InvalidRunStateError
@@ -20,8 +21,24 @@ DeltaOp = dict[str, Any]
 """``{"r": V}``, ``{"o": {key: op}, "x": [key]}`` or ``{"a": n, "e": [V]}``."""
 
 
-def _serialised(value: Any) -> str:
-    return json.dumps(value, check_circular=False)
+def _same_types_and_order(a: Any, b: Any) -> bool:
+    """For values already ``==``: also the same types throughout, keys in the same order, same signed zeros."""
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is dict:
+        for (key_a, value_a), (key_b, value_b) in zip(a.items(), b.items()):
+            if key_a != key_b or not _same_types_and_order(value_a, value_b):
+                return False
+        return True
+    if kind is list:
+        for item_a, item_b in zip(a, b):
+            if item_a is not item_b and not _same_types_and_order(item_a, item_b):
+                return False
+        return True
+    if kind is float:
+        return math.copysign(1.0, a) == math.copysign(1.0, b)
+    return True
 
 
 def json_equal(a: Any, b: Any) -> bool:
@@ -31,14 +48,9 @@ def json_equal(a: Any, b: Any) -> bool:
     """
     if a is b:
         return True
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, str):
-        return a == b
     # Python's == is a quick (C) way to tell most differences; it ignores key
-    # order and the type of numbers in containers, so equal values are
-    # confirmed by their serialisation.
-    return a == b and _serialised(a) == _serialised(b)
+    # order and the type of numbers in containers, which are checked after.
+    return type(a) is type(b) and a == b and _same_types_and_order(a, b)
 
 
 def _order_is_rebuildable(base: dict[str, Any], target: dict[str, Any]) -> bool:
@@ -154,4 +166,7 @@ def apply_delta_document(base: Any, document: Any, version: int, *, run_id: str 
         raise _damaged(f"{where} is a delta on version {json.dumps(base_version)}, not {version - 1}")
     if "ops" not in document:
         raise _damaged(f"{where} is a delta without operations")
-    return apply_delta(base, document["ops"])
+    try:
+        return apply_delta(base, document["ops"])
+    except InvalidRunStateError as error:
+        raise InvalidRunStateError(f"{where} cannot be rebuilt: {error}") from None
