@@ -8,10 +8,11 @@ import os
 import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Generic, Literal, Self, TypedDict, TypeVar
+from typing import Any, Generic, Literal, NoReturn, Self, TypedDict, TypeVar
 
 from agents import Agent
 from agents.run_state import RunState
+from psycopg.errors import UniqueViolation
 
 from ..errors import InvalidRunStateError, RunStateConflictError, RunStateNotFoundError
 from ..portable_state.agent_graph import build_graph, require_known_agents
@@ -19,9 +20,10 @@ from ..portable_state.errors import UnportableRunStateError
 from ..portable_state.from_portable import from_portable_run_state
 from ..portable_state.to_portable import to_portable_run_state
 from .connect import DatabaseHandle, StoreOptions
-from .database import Row
+from .database import Queryable, Row
 from .identifiers import check_identifier
 from .sdk_info import SDK_NAME, SDK_VERSION
+from .state_delta import apply_delta, apply_delta_document, delta_document, diff
 
 TContext = TypeVar("TContext")
 
@@ -58,6 +60,78 @@ _METADATA_COLUMNS = (
     "run_id, version, session_id, status, current_agent, created_at, "
     "sdk_name, sdk_version, sdk_schema_version, pending_approvals"
 )
+
+
+# One statement per save (spec/state-delta, "Storing"): the version is the
+# run's latest + 1, and with a required latest (a delta's base or the caller's
+# expected_version) nothing is inserted if the run has moved on. Two saves
+# racing for the same version: the primary key lets one in. Beyond the spec,
+# the statement also inserts nothing while another save of the run holds the
+# run's lock (see _LOCK), so saves that lost a race are not overtaken forever.
+_INSERT = f"""INSERT INTO timestep_run_states
+      (run_id, session_id, status, current_agent, sdk_name, sdk_version, sdk_schema_version,
+       native_sha256, pending_approvals, native_state, portable_state, state_encoding, version)
+    SELECT %s::text, %s::text, %s::text, %s::text, %s::text, %s::text, %s::text,
+       %s::text, %s::jsonb, %s::text, %s::jsonb, %s::text, latest + 1
+    FROM (SELECT coalesce(max(version), 0) AS latest FROM timestep_run_states WHERE run_id = %s) AS run
+    WHERE (%s::int IS NULL OR latest = %s::int)
+      AND pg_try_advisory_xact_lock(hashtextextended(%s, 7405733))
+    RETURNING {_METADATA_COLUMNS}"""
+
+# Saves of one run that find it busy take turns on this lock (the statement
+# above takes it too, without waiting, so it never overtakes a waiting save).
+_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 7405733))"
+
+# Turns taken before giving up, when writers that do not take turns keep
+# saving the run's next version first.
+_SAVE_ATTEMPTS = 10
+
+_Values = list[object]
+"""The values of a version's row that do not depend on its encoding."""
+
+# The rows a version is rebuilt from: the latest full version at or below it,
+# then every delta up to it. Only the form this SDK reads is transferred: the
+# native state of its own rows, the portable state of the other SDK's.
+_LOAD_CHAIN = """WITH target AS (
+      SELECT coalesce(%s::int, max(version)) AS version FROM timestep_run_states WHERE run_id = %s
+    ), chain_start AS (
+      SELECT max(s.version) AS version FROM timestep_run_states s, target
+      WHERE s.run_id = %s AND s.version <= target.version AND s.state_encoding = 'full'
+    )
+    SELECT s.version, s.sdk_name, s.sdk_version, s.state_encoding, s.native_sha256,
+      CASE WHEN s.sdk_name = %s THEN s.native_state END AS native_state,
+      CASE WHEN s.sdk_name = %s THEN NULL ELSE s.portable_state END AS portable_state
+    FROM timestep_run_states s, target, chain_start
+    WHERE s.run_id = %s AND s.version BETWEEN chain_start.version AND target.version
+    ORDER BY s.version"""
+
+
+@dataclass(frozen=True)
+class _LastSaved:
+    """The version this store saved last, kept as the base of the next version's delta."""
+
+    version: int
+    native: Any
+    """json.loads of the native text stored (whole) for it."""
+    portable: Any
+    """Its portable form as JSON, or None."""
+    full_size: int
+    """Bytes of the native text of the latest full version at or below it."""
+    deltas_size: int
+    """Bytes of the native delta documents stored since that full version."""
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    """A version as it goes into its row."""
+
+    encoding: Literal["full", "delta"]
+    native_state: str
+    portable_state: str | None
+    base_version: int | None
+    """The version a delta applies to; None for a full version."""
+    full_size: int
+    deltas_size: int
 
 
 def _status_of(head: dict[str, Any]) -> RunStatus:
@@ -131,6 +205,7 @@ class RunStateStore(Generic[TContext]):
         self._db = DatabaseHandle(
             StoreOptions(connection_string, use_pglite, pglite_path), f"RunStateStore for run {self.run_id}"
         )
+        self._last_saved: _LastSaved | None = None
 
     async def save(
         self,
@@ -145,49 +220,143 @@ class RunStateStore(Generic[TContext]):
         ``expected_version`` (0 for the first save), nothing is written and
         ``RunStateConflictError`` is raised if the store holds another latest version.
         """
+        try:
+            return await self._save(state, status, expected_version)
+        except BaseException:
+            # Whatever failed, the run may have moved on: the next save starts a full version.
+            self._last_saved = None
+            raise
+
+    async def _save(
+        self, state: RunState[TContext, Any] | str, status: RunStatus | None, expected_version: int | None
+    ) -> RunStateVersion:
         text, parsed = await self._serialise(state)
-        head = json.loads(text)
-        portable = _portable_or_none(parsed)
+        native = json.loads(text)
+        portable_text = _portable_or_none(parsed)
+        portable = None if portable_text is None else json.loads(portable_text)
+        full = _Encoded("full", text, portable_text, None, len(text.encode("utf-8")), 0)
+        encoded = self._as_delta(text, native, portable, expected_version) or full
+        values: _Values = [
+            self.run_id,
+            self.session_id,
+            status or _status_of(native),
+            (native.get("current_agent") or {}).get("name"),
+            SDK_NAME,
+            SDK_VERSION,
+            native.get("$schemaVersion", "unknown"),
+            _sha256(text),
+            json.dumps(_pending_approvals_of(parsed)),
+        ]
         db = await self._db.get()
-        async with db.transaction() as tx:
-            # Saves of one run take turns, so versions are gap-free and a stale
-            # expected_version is caught instead of silently forking history.
-            await tx.query("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7405733))", [self.run_id])
-            [row] = await tx.query(
-                "SELECT coalesce(max(version), 0)::int AS latest FROM timestep_run_states WHERE run_id = %s",
-                [self.run_id],
-            )
-            latest: int = row["latest"]
-            if expected_version is not None and expected_version != latest:
-                raise RunStateConflictError(
-                    f"Run {self.run_id} is at version {latest}, not {expected_version}: another writer saved it "
-                    "first. Load the latest version and decide again.",
-                    self.run_id,
-                    expected_version,
-                    latest,
-                )
-            [inserted] = await tx.query(
-                f"""INSERT INTO timestep_run_states
-                      (run_id, version, session_id, status, current_agent, sdk_name, sdk_version,
-                       sdk_schema_version, native_state, native_sha256, pending_approvals, portable_state)
-                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)
-                    RETURNING {_METADATA_COLUMNS}""",
-                [
-                    self.run_id,
-                    latest + 1,
-                    self.session_id,
-                    status or _status_of(head),
-                    (head.get("current_agent") or {}).get("name"),
-                    SDK_NAME,
-                    SDK_VERSION,
-                    head.get("$schemaVersion", "unknown"),
-                    text,
-                    _sha256(text),
-                    json.dumps(_pending_approvals_of(parsed)),
-                    portable,
-                ],
-            )
-        return _to_version(inserted)
+        # One statement: inserted unless the run moved on, or another save of it is under way.
+        try:
+            inserted = await self._insert(db, values, encoded, expected_version)
+        except UniqueViolation:
+            # A concurrent save took the version after the one expected.
+            if expected_version is not None:
+                raise await self._conflict(db, expected_version) from None
+            inserted = None
+        # Otherwise take turns with the run's other saves: under the lock, a
+        # statement sees every version saved before it, so this one goes through
+        # (or the run is at another version than expected_version).
+        for _ in range(_SAVE_ATTEMPTS):
+            if inserted is not None:
+                self._remember(inserted.version, native, portable, encoded)
+                return inserted
+            try:
+                async with db.transaction() as tx:
+                    await tx.query(_LOCK, [self.run_id])
+                    inserted = await self._insert(tx, values, encoded, expected_version)
+                    if inserted is None and expected_version is None and encoded is not full:
+                        encoded = full  # the run moved on from the delta's base
+                        inserted = await self._insert(tx, values, encoded, None)
+                    if inserted is None:
+                        raise await self._conflict(tx, expected_version)
+            except UniqueViolation:
+                # A writer that does not take turns (one running the spec's statement
+                # without the lock) saved that version first.
+                if expected_version is not None:
+                    raise await self._conflict(db, expected_version) from None
+                encoded, inserted = full, None
+        latest = await self._latest(db)
+        raise RunStateConflictError(
+            f"Run {self.run_id} could not be saved: other writers took its next version {_SAVE_ATTEMPTS} times "
+            f"(it is at version {latest}). Save again.",
+            self.run_id,
+            latest,
+            latest,
+        )
+
+    async def _insert(
+        self, db: Queryable, values: _Values, encoded: _Encoded, expected_version: int | None
+    ) -> RunStateVersion | None:
+        """Appends the version unless the run's latest is not the one required (a delta's base or expected_version)."""
+        required = expected_version if encoded.base_version is None else encoded.base_version
+        rows = await db.query(
+            _INSERT,
+            [
+                *values,
+                encoded.native_state,
+                encoded.portable_state,
+                encoded.encoding,
+                self.run_id,
+                required,
+                required,
+                self.run_id,
+            ],
+        )
+        return _to_version(rows[0]) if rows else None
+
+    async def _latest(self, db: Queryable) -> int:
+        [row] = await db.query(
+            "SELECT coalesce(max(version), 0)::int AS latest FROM timestep_run_states WHERE run_id = %s",
+            [self.run_id],
+        )
+        latest: int = row["latest"]
+        return latest
+
+    async def _conflict(self, db: Queryable, expected_version: int | None) -> RunStateConflictError:
+        latest = await self._latest(db)
+        assert expected_version is not None  # without one, a full version is always appended under the lock
+        return RunStateConflictError(
+            f"Run {self.run_id} is at version {latest}, not {expected_version}: another writer saved it "
+            "first. Load the latest version and decide again.",
+            self.run_id,
+            expected_version,
+            latest,
+        )
+
+    def _as_delta(
+        self, text: str, native: Any, portable: Any, expected_version: int | None
+    ) -> _Encoded | None:
+        """The version as a delta on the one this store saved last, when the spec allows one."""
+        last = self._last_saved
+        if last is None or (expected_version is not None and expected_version != last.version):
+            return None
+        if portable is not None and last.portable is None:
+            return None  # a portable delta cannot start from a version without a portable form
+        ops = diff(last.native, native)
+        native_state = json.dumps(delta_document(last.version, ops), separators=(",", ":"))
+        size = len(native_state.encode("utf-8"))
+        if last.deltas_size + size >= 2 * last.full_size:
+            return None  # time for a full version: the deltas since the last one stay below twice its size
+        # The delta must give back these exact bytes, checked before writing: a
+        # string saved with other formatting (or numbers json.dumps writes
+        # differently) is stored whole.
+        if json.dumps(apply_delta(last.native, ops), indent=2) != text:
+            return None
+        portable_state = (
+            None
+            if portable is None
+            else json.dumps(delta_document(last.version, diff(last.portable, portable)), separators=(",", ":"))
+        )
+        return _Encoded("delta", native_state, portable_state, last.version, last.full_size, last.deltas_size + size)
+
+    def _remember(self, version: int, native: Any, portable: Any, encoded: _Encoded) -> None:
+        last = self._last_saved
+        if last is not None and last.version > version:
+            return  # a concurrent save of this store got further
+        self._last_saved = _LastSaved(version, native, portable, encoded.full_size, encoded.deltas_size)
 
     async def _serialise(self, state: RunState[TContext, Any] | str) -> tuple[str, RunState[Any, Any]]:
         if isinstance(state, RunState):
@@ -221,42 +390,96 @@ class RunStateStore(Generic[TContext]):
         A version saved by the TypeScript SDK is built from its portable form.
         """
         db = await self._db.get()
-        columns = f"{_METADATA_COLUMNS}, native_state, native_sha256, portable_state"
-        if version is None:
-            rows = await db.query(
-                f"SELECT {columns} FROM timestep_run_states WHERE run_id = %s ORDER BY version DESC LIMIT 1",
-                [self.run_id],
-            )
-        else:
-            rows = await db.query(
-                f"SELECT {columns} FROM timestep_run_states WHERE run_id = %s AND version = %s",
-                [self.run_id, version],
-            )
-        if not rows:
-            raise RunStateNotFoundError(
-                f"No saved state for run {self.run_id}. Save one first with store.save(result.to_state())."
-                if version is None
-                else f"Run {self.run_id} has no version {version}; store.history() lists the saved versions.",
-                self.run_id,
-                version,
-            )
-        row = rows[0]
+        rows = await db.query(
+            _LOAD_CHAIN, [version, self.run_id, self.run_id, SDK_NAME, SDK_NAME, self.run_id]
+        )
+        if not rows or (version is not None and rows[-1]["version"] != version):
+            await self._missing(db, version)
+        row = rows[-1]
         if row["sdk_name"] != SDK_NAME:
-            if row["portable_state"] is None:
-                raise InvalidRunStateError(
-                    f"Version {row['version']} of run {self.run_id} was saved by {row['sdk_name']} "
-                    f"{row['sdk_version']} without a portable form (it holds something the portable format "
-                    "cannot carry); resume it in that SDK."
-                )
             # Saved by the other language: build this SDK's state from the portable form.
             # Its typed errors (unknown version, agent or tool missing) pass through as they are.
-            return await from_portable_run_state(row["portable_state"], self._agent, context=context)
-        if _sha256(row["native_state"]) != row["native_sha256"]:
+            return await from_portable_run_state(self._rebuild_portable(rows), self._agent, context=context)
+        return await self._parse(self._rebuild_native(rows), "load", context)
+
+    async def _missing(self, db: Queryable, version: int | None) -> NoReturn:
+        """Raised when load() found no chain: the version does not exist, or its chain is broken."""
+        rows = await db.query(
+            "SELECT max(version) AS version FROM timestep_run_states "
+            "WHERE run_id = %s AND (%s::int IS NULL OR version = %s::int)",
+            [self.run_id, version, version],
+        )
+        found = rows[0]["version"] if rows else None
+        if found is not None:
             raise InvalidRunStateError(
-                f"Version {row['version']} of run {self.run_id} is damaged in storage (checksum mismatch); "
+                f"Version {found} of run {self.run_id} cannot be rebuilt: its storage is damaged "
+                "(no full version at or below it). Load a later version or save the run again."
+            )
+        raise RunStateNotFoundError(
+            f"No saved state for run {self.run_id}. Save one first with store.save(result.to_state())."
+            if version is None
+            else f"Run {self.run_id} has no version {version}; store.history() lists the saved versions.",
+            self.run_id,
+            version,
+        )
+
+    def _check_chain(self, rows: list[Row]) -> None:
+        """Every row after the full one is a delta of the same SDK on the row before it."""
+        target = rows[-1]
+        for previous, row in zip(rows, rows[1:]):
+            if row["version"] != previous["version"] + 1 or row["sdk_name"] != target["sdk_name"]:
+                raise InvalidRunStateError(
+                    f"Version {target['version']} of run {self.run_id} cannot be rebuilt: its storage is damaged "
+                    f"(version {row['version']} does not follow version {previous['version']} of the same SDK). "
+                    "Load an earlier version."
+                )
+
+    def _rebuild_native(self, rows: list[Row]) -> str:
+        """The native text of the chain's last version, checked against its checksum."""
+        self._check_chain(rows)
+        target = rows[-1]
+        if len(rows) == 1:
+            text: str = target["native_state"]  # a full version is its own text, whatever its formatting
+        else:
+            try:
+                value = json.loads(rows[0]["native_state"])
+                for row in rows[1:]:
+                    value = apply_delta_document(
+                        value, json.loads(row["native_state"]), row["version"], run_id=self.run_id
+                    )
+            except ValueError as error:  # not JSON
+                raise InvalidRunStateError(
+                    f"Version {target['version']} of run {self.run_id} is damaged in storage ({error}); "
+                    "load an earlier version."
+                ) from error
+            text = json.dumps(value, indent=2)
+        if _sha256(text) != target["native_sha256"]:
+            raise InvalidRunStateError(
+                f"Version {target['version']} of run {self.run_id} is damaged in storage (checksum mismatch); "
                 "load an earlier version."
             )
-        return await self._parse(row["native_state"], "load", context)
+        return text
+
+    def _rebuild_portable(self, rows: list[Row]) -> Any:
+        """The portable form of the chain's last version (written by the other SDK)."""
+        target = rows[-1]
+        if target["portable_state"] is None:
+            raise InvalidRunStateError(
+                f"Version {target['version']} of run {self.run_id} was saved by {target['sdk_name']} "
+                f"{target['sdk_version']} without a portable form (it holds something the portable format "
+                "cannot carry); resume it in that SDK."
+            )
+        self._check_chain(rows)
+        for row in rows:
+            if row["portable_state"] is None:
+                raise InvalidRunStateError(
+                    f"Version {target['version']} of run {self.run_id} cannot be rebuilt: its storage is damaged "
+                    f"(version {row['version']} of its chain has no portable form). Load an earlier version."
+                )
+        value = rows[0]["portable_state"]
+        for row in rows[1:]:
+            value = apply_delta_document(value, row["portable_state"], row["version"], run_id=self.run_id)
+        return value
 
     async def history(self) -> list[RunStateVersion]:
         """Every saved version of the run, oldest first."""
