@@ -481,3 +481,35 @@ async def test_a_save_that_finds_the_run_busy_waits_its_turn(
             )
             assert [row[0] for row in await cursor.fetchall()] == ["full", "full", "full", "delta"]
     await store.close()
+
+
+async def test_a_delta_is_only_written_on_the_very_version_its_store_saved(
+    store_options: dict[str, Any], unique_id: str, sql: Sql
+) -> None:
+    agent = Agent(name="Reset")
+    state = RunState(RunContextWrapper(context={"n": 0}), "hello", agent)
+    mine = RunStateStore(agent, run_id=unique_id, **store_options)
+    theirs = RunStateStore(agent, run_id=unique_id, **store_options)
+    saved: dict[int, str] = {}
+
+    async def save(store: RunStateStore[Any], context: Any) -> int:
+        text = with_context(state, context).to_string()
+        version = (await store.save(text)).version
+        saved[version] = text
+        return version
+
+    assert [await save(mine, {"n": n}) for n in (1, 2)] == [1, 2]
+    # The run is cleared elsewhere and saved again up to the same version number.
+    assert await theirs.clear() == 2
+    assert [await save(theirs, {"other": n}) for n in (1, 2)] == [1, 2]
+    assert await save(mine, {"n": 3}) == 3  # not a delta on a version 2 it never saw
+    assert [encoding for _, encoding, _ in await encodings(sql, unique_id)] == ["full", "delta", "full"]
+    await loads_back(theirs, agent, saved)
+    # Its own clear() forgets the version it saved.
+    assert await mine.clear() == 3
+    saved.clear()
+    assert [await save(mine, {"n": n}) for n in (4, 5)] == [1, 2]
+    assert [encoding for _, encoding, _ in await encodings(sql, unique_id)] == ["full", "delta"]
+    await loads_back(mine, agent, saved)
+    await mine.close()
+    await theirs.close()

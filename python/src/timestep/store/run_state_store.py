@@ -66,8 +66,10 @@ _METADATA_COLUMNS = (
 # run's latest + 1, and with a required latest (a delta's base or the caller's
 # expected_version) nothing is inserted if the run has moved on. Two saves
 # racing for the same version: the primary key lets one in. Beyond the spec,
-# the statement also inserts nothing while another save of the run holds the
-# run's lock (see _LOCK), so saves that lost a race are not overtaken forever.
+# a delta's base must be the very version this store saved (same checksum: the
+# run may have been cleared and saved again up to the same number), and the
+# statement inserts nothing while another save of the run holds the run's
+# lock (see _LOCK), so saves that lost a race are not overtaken forever.
 _INSERT = f"""INSERT INTO timestep_run_states
       (run_id, session_id, status, current_agent, sdk_name, sdk_version, sdk_schema_version,
        native_sha256, pending_approvals, native_state, portable_state, state_encoding, version)
@@ -75,6 +77,9 @@ _INSERT = f"""INSERT INTO timestep_run_states
        %s::text, %s::jsonb, %s::text, %s::jsonb, %s::text, latest + 1
     FROM (SELECT coalesce(max(version), 0) AS latest FROM timestep_run_states WHERE run_id = %s) AS run
     WHERE (%s::int IS NULL OR latest = %s::int)
+      AND (%s::text IS NULL OR EXISTS (
+        SELECT 1 FROM timestep_run_states base
+        WHERE base.run_id = %s AND base.version = latest AND base.native_sha256 = %s::text))
       AND pg_try_advisory_xact_lock(hashtextextended(%s, 7405733))
     RETURNING {_METADATA_COLUMNS}"""
 
@@ -93,7 +98,8 @@ _Values = list[object]
 # then every delta up to it. Only the form this SDK reads is transferred: the
 # native state of its own rows, the portable state of the other SDK's.
 _LOAD_CHAIN = """WITH target AS (
-      SELECT coalesce(%s::int, max(version)) AS version FROM timestep_run_states WHERE run_id = %s
+      SELECT max(version) AS version FROM timestep_run_states
+      WHERE run_id = %s AND (%s::int IS NULL OR version = %s::int)
     ), chain_start AS (
       SELECT max(s.version) AS version FROM timestep_run_states s, target
       WHERE s.run_id = %s AND s.version <= target.version AND s.state_encoding = 'full'
@@ -111,6 +117,8 @@ class _LastSaved:
     """The version this store saved last, kept as the base of the next version's delta."""
 
     version: int
+    sha256: str
+    """The checksum of its native text."""
     native: Any
     """json.loads of the native text stored (whole) for it."""
     portable: Any
@@ -130,6 +138,8 @@ class _Encoded:
     portable_state: str | None
     base_version: int | None
     """The version a delta applies to; None for a full version."""
+    base_sha256: str | None
+    """The checksum of that version's native text."""
     full_size: int
     deltas_size: int
 
@@ -234,7 +244,8 @@ class RunStateStore(Generic[TContext]):
         native = json.loads(text)
         portable_text = _portable_or_none(parsed)
         portable = None if portable_text is None else json.loads(portable_text)
-        full = _Encoded("full", text, portable_text, None, len(text.encode("utf-8")), 0)
+        checksum = _sha256(text)
+        full = _Encoded("full", text, portable_text, None, None, len(text.encode("utf-8")), 0)
         encoded = self._as_delta(text, native, portable, expected_version) or full
         values: _Values = [
             self.run_id,
@@ -244,7 +255,7 @@ class RunStateStore(Generic[TContext]):
             SDK_NAME,
             SDK_VERSION,
             native.get("$schemaVersion", "unknown"),
-            _sha256(text),
+            checksum,
             json.dumps(_pending_approvals_of(parsed)),
         ]
         db = await self._db.get()
@@ -261,7 +272,7 @@ class RunStateStore(Generic[TContext]):
         # (or the run is at another version than expected_version).
         for _ in range(_SAVE_ATTEMPTS):
             if inserted is not None:
-                self._remember(inserted.version, native, portable, encoded)
+                self._remember(inserted.version, checksum, native, portable, encoded)
                 return inserted
             try:
                 async with db.transaction() as tx:
@@ -302,6 +313,9 @@ class RunStateStore(Generic[TContext]):
                 self.run_id,
                 required,
                 required,
+                encoded.base_sha256,
+                self.run_id,
+                encoded.base_sha256,
                 self.run_id,
             ],
         )
@@ -350,13 +364,15 @@ class RunStateStore(Generic[TContext]):
             if portable is None
             else json.dumps(delta_document(last.version, diff(last.portable, portable)), separators=(",", ":"))
         )
-        return _Encoded("delta", native_state, portable_state, last.version, last.full_size, last.deltas_size + size)
+        return _Encoded(
+            "delta", native_state, portable_state, last.version, last.sha256, last.full_size, last.deltas_size + size
+        )
 
-    def _remember(self, version: int, native: Any, portable: Any, encoded: _Encoded) -> None:
+    def _remember(self, version: int, sha256: str, native: Any, portable: Any, encoded: _Encoded) -> None:
         last = self._last_saved
         if last is not None and last.version > version:
             return  # a concurrent save of this store got further
-        self._last_saved = _LastSaved(version, native, portable, encoded.full_size, encoded.deltas_size)
+        self._last_saved = _LastSaved(version, sha256, native, portable, encoded.full_size, encoded.deltas_size)
 
     async def _serialise(self, state: RunState[TContext, Any] | str) -> tuple[str, RunState[Any, Any]]:
         if isinstance(state, RunState):
@@ -391,9 +407,9 @@ class RunStateStore(Generic[TContext]):
         """
         db = await self._db.get()
         rows = await db.query(
-            _LOAD_CHAIN, [version, self.run_id, self.run_id, SDK_NAME, SDK_NAME, self.run_id]
+            _LOAD_CHAIN, [self.run_id, version, version, self.run_id, SDK_NAME, SDK_NAME, self.run_id]
         )
-        if not rows or (version is not None and rows[-1]["version"] != version):
+        if not rows:
             await self._missing(db, version)
         row = rows[-1]
         if row["sdk_name"] != SDK_NAME:
@@ -493,6 +509,7 @@ class RunStateStore(Generic[TContext]):
     async def clear(self) -> int:
         """Deletes every saved version of this run and returns how many there were."""
         db = await self._db.get()
+        self._last_saved = None
         rows = await db.query("DELETE FROM timestep_run_states WHERE run_id = %s RETURNING version", [self.run_id])
         return len(rows)
 
