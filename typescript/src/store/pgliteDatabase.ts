@@ -18,6 +18,15 @@ function wrap(target: PGliteQueryable): Queryable {
   };
 }
 
+/**
+ * PostgreSQL arms repeating timers (emscripten turns them into ref'd Node
+ * timers) for startup progress reports and for flushing table statistics when
+ * idle. Either keeps the Node process alive forever once it has nothing else
+ * to do, so a script that opened an existing store never exited. Neither
+ * report is used by an embedded single-session database.
+ */
+const QUIET_TIMERS = ['-c', 'log_startup_progress_interval=0', '-c', 'track_counts=off'];
+
 /** PGlite running inside this process, on a data directory on disk. */
 export class PgliteDatabase implements Database {
   readonly kind = 'pglite' as const;
@@ -38,7 +47,7 @@ export class PgliteDatabase implements Database {
     const lock = EmbeddedLock.acquire(`${dataDir}.lock`, `at ${dataDir}`);
     try {
       seedFromTemplate(dataDir);
-      const pglite = new PGlite(dataDir);
+      const pglite = new PGlite(dataDir, { startParams: [...PGlite.defaultStartParams, ...QUIET_TIMERS] });
       await pglite.waitReady;
       return new PgliteDatabase(pglite, lock);
     } catch (error) {

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { Agent } from '@openai/agents';
 import { RunStateStore } from '../../src/index.js';
 import { dataDirTemplatePath, seedFromTemplate } from '../../src/store/embedded/dataDirTemplate.js';
-import { expectedMigrationRows, leaseRaw } from '../fixtures/helpers.js';
+import { expectedMigrationRows, fixturePath, leaseRaw, spawnTsx, succeeded } from '../fixtures/helpers.js';
 import { freshAppDirectory } from '../support/environment.js';
 
 test('the build made a template for the installed PGlite', () => {
@@ -67,4 +67,12 @@ test('a damaged or missing template is skipped and leaves nothing behind', () =>
   assert.equal(seedFromTemplate(dataDir, truncated), false);
   assert.equal(seedFromTemplate(dataDir, join(home, 'absent.tar.gz')), false);
   assert.deepEqual(readdirSync(home), ['truncated.tar.gz']);
+});
+
+test('a process that never closes its store still exits, on a new store and on an existing one', { timeout: 120_000 }, async () => {
+  const dataDir = join(freshAppDirectory(), 'pglite');
+  for (const round of ['new', 'existing']) {
+    const exit = await succeeded(spawnTsx(fixturePath('openWithoutClose.ts'), [dataDir]));
+    assert.match(exit.stdout, /"versions":0/, `${round} store`);
+  }
 });
