@@ -8,7 +8,7 @@ import {
 import { DatabaseHandle, type StoreOptions } from './connect.js';
 import type { Queryable } from './database.js';
 import { checkIdentifier } from './identifiers.js';
-import { applyDeltaDocument, deltaDocument, diff } from './stateDelta.js';
+import { applyDelta, applyDeltaDocument, deltaDocument, diff } from './stateDelta.js';
 import { SDK_NAME, SDK_VERSION } from './sdkInfo.js';
 import { buildGraph, requireAgent } from '../portable-state/agentGraph.js';
 import { UnportableRunStateError } from '../portable-state/errors.js';
@@ -104,37 +104,53 @@ const LOAD_CHAIN = `WITH target AS (
   WHERE s.run_id = $2 AND s.version BETWEEN chain_start.version AND target.version
   ORDER BY s.version`;
 
-// One statement, so a save is one round trip and one commit. $13 is the
-// latest version the row must follow (a delta's base, or the caller's
-// expectedVersion); NULL appends after whatever is latest. Concurrent writers
-// are kept apart by the primary key: the loser gets a unique violation.
+// One statement, so a save is usually one round trip and one commit. $13 is
+// the latest version the row must follow (a delta's base, or the caller's
+// expectedVersion; NULL appends after whatever is latest); $14 is the checksum
+// that base must have, so a delta never lands on a version some other writer
+// made with the same number (after a clear()). Two saves racing for one
+// version: the primary key lets one in. The statement inserts nothing while
+// another save of the run holds the run's lock (TAKE_TURNS), so a save that
+// lost a race is not overtaken forever.
 const INSERT_VERSION = `INSERT INTO timestep_run_states
     (run_id, version, session_id, status, current_agent, sdk_name, sdk_version, sdk_schema_version,
      native_state, native_sha256, pending_approvals, portable_state, state_encoding)
   SELECT $1, run.latest + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12
   FROM (SELECT coalesce(max(version), 0)::int AS latest FROM timestep_run_states WHERE run_id = $1) AS run
-  WHERE $13::int IS NULL OR run.latest = $13::int
+  WHERE ($13::int IS NULL OR run.latest = $13::int)
+    AND ($14::text IS NULL OR EXISTS (
+      SELECT 1 FROM timestep_run_states base
+      WHERE base.run_id = $1 AND base.version = run.latest AND base.native_sha256 = $14::text))
+    AND pg_try_advisory_xact_lock(hashtextextended($1, 7405733))
   RETURNING ${METADATA_COLUMNS}`;
 
+// Saves that found the run busy or moved on take turns on this lock; under it
+// a statement sees every version saved before it, so it goes through.
+const TAKE_TURNS = 'SELECT pg_advisory_xact_lock(hashtextextended($1, 7405733))';
+
 const UNIQUE_VIOLATION = '23505';
-/** Full-version retries after concurrent writers won the race, before giving up. */
+/** Rolls back a turn whose insert lost a race to a writer that does not take turns. */
+class Raced extends Error {}
+/** Turns taken before giving up, when writers that do not take turns keep saving the next version first. */
 const SAVE_ATTEMPTS = 10;
 
 /** What this store last saved, so the next version can be stored as a delta on it. */
 interface LastSaved {
   version: number;
+  sha256: string;
   /** JSON.parse of the native text stored (exactly what a reader rebuilds). */
   native: unknown;
   portable: unknown | null;
-  /** Native text length of the latest full version, and of the deltas saved since. */
+  /** UTF-8 bytes of the native text of the latest full version, and of the deltas saved since. */
   fullBytes: number;
   chainBytes: number;
 }
 
-/** A version ready to insert, whole or as a delta on `base`. */
+/** A version ready to insert, whole or as a delta on `base` (whose checksum is `baseSha256`). */
 interface Encoded {
   encoding: 'full' | 'delta';
   base: number | null;
+  baseSha256?: string;
   nativeText: string;
   portableText: string | null;
 }
@@ -268,14 +284,19 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
    * Accepts a `RunState` or the string of `state.toString()`.
    */
   async save(state: RunState<TContext, TAgent> | string, options: SaveOptions = {}): Promise<RunStateVersion> {
+    const last = this.lastSaved;
+    // Whatever happens, the run may move on: unless this save succeeds, the next one is a full version.
+    this.lastSaved = undefined;
     const { text, json } = await this.serialise(state);
     const portable = portableOrNull(json);
     const portableText = portable === null ? null : JSON.stringify(portable);
-    const saved: Omit<LastSaved, 'version' | 'fullBytes' | 'chainBytes'> = {
-      native: JSON.parse(text),
-      portable: portableText === null ? null : JSON.parse(portableText),
+    const saved = {
+      sha256: sha256(text),
+      native: JSON.parse(text) as unknown,
+      portable: portableText === null ? null : (JSON.parse(portableText) as unknown),
     };
-    const fields = [
+    const values = [
+      this.runId,
       this.sessionId,
       options.status ?? statusOf(json),
       json.currentAgent?.name ?? null,
@@ -283,48 +304,56 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
       SDK_VERSION,
       json.$schemaVersion ?? 'unknown',
     ];
-    const sha = sha256(text);
-    const approvals = JSON.stringify(pendingApprovalsOf(json));
+    const row = { values, sha256: saved.sha256, approvals: JSON.stringify(pendingApprovalsOf(json)) };
     const full: Encoded = { encoding: 'full', base: null, nativeText: text, portableText };
-    let encoded = this.asDelta(saved, text, options.expectedVersion) ?? full;
-    const last = this.lastSaved;
-    this.lastSaved = undefined;
+    let encoded = (last && this.asDelta(last, saved, text, options.expectedVersion)) ?? full;
+    const expected = options.expectedVersion ?? null;
     const db = await this.db.get();
-    for (let attempt = 1; ; attempt++) {
-      const required = encoded.base ?? options.expectedVersion ?? null;
-      const row = await this.insertVersion(db, [
-        this.runId,
-        ...fields,
-        encoded.nativeText,
-        sha,
-        approvals,
-        encoded.portableText,
-        encoded.encoding,
-        required,
-      ]);
-      if (row) {
-        this.lastSaved = {
-          ...saved,
-          version: row.version,
-          fullBytes: encoded.encoding === 'full' ? text.length : last!.fullBytes,
-          chainBytes: encoded.encoding === 'full' ? 0 : last!.chainBytes + encoded.nativeText.length,
-        };
-        return toVersion(row);
+
+    // Usually one statement; otherwise take turns with the run's other saves.
+    let attempt = await this.insertVersion(db, row, encoded, expected);
+    for (let turn = 0; typeof attempt === 'string' && turn < SAVE_ATTEMPTS; turn++) {
+      if (attempt === 'raced') {
+        if (expected !== null) throw await this.conflict(db, expected);
+        encoded = full;
       }
-      // The run moved on under us: another writer saved a version first.
-      if (options.expectedVersion !== undefined || attempt === SAVE_ATTEMPTS) {
-        const latest = await this.latestVersion(db);
-        const expected = options.expectedVersion ?? required ?? latest;
-        throw new RunStateConflictError(
-          `Run ${this.runId} is at version ${latest}, not ${expected}: another writer saved it first. ` +
-            'Load the latest version and decide again.',
-          this.runId,
-          expected,
-          latest,
-        );
-      }
-      encoded = full;
+      attempt = await db
+        .transaction(async (tx) => {
+          await tx.query(TAKE_TURNS, [this.runId]);
+          let locked = await this.insertVersion(tx, row, encoded, expected);
+          if (locked === 'moved' && expected === null && encoded !== full) {
+            encoded = full; // the run moved on from the delta's base
+            locked = await this.insertVersion(tx, row, full, null);
+          }
+          if (locked === 'moved' && expected !== null) throw await this.conflict(tx, expected);
+          // A unique violation aborted the transaction: roll it back, then go again.
+          if (typeof locked === 'string') throw new Raced();
+          return locked;
+        })
+        .catch((error: unknown) => {
+          if (error instanceof Raced) return 'raced' as const;
+          throw error;
+        });
     }
+    if (typeof attempt === 'string') {
+      const latest = await this.latestVersion(db);
+      throw new RunStateConflictError(
+        `Run ${this.runId} could not be saved: other writers took its next version ${SAVE_ATTEMPTS} times ` +
+          `(it is at version ${latest}). Save again.`,
+        this.runId,
+        latest,
+        latest,
+      );
+    }
+    const inserted = attempt;
+    const textBytes = Buffer.byteLength(text);
+    this.lastSaved = {
+      ...saved,
+      version: inserted.version,
+      fullBytes: encoded.encoding === 'full' ? textBytes : last!.fullBytes,
+      chainBytes: encoded.encoding === 'full' ? 0 : last!.chainBytes + Buffer.byteLength(encoded.nativeText),
+    };
+    return toVersion(inserted);
   }
 
   /**
@@ -332,32 +361,61 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
    * base a reader will rebuild from and the delta is worth it (spec/state-delta).
    */
   private asDelta(
+    last: LastSaved,
     saved: Pick<LastSaved, 'native' | 'portable'>,
     text: string,
     expectedVersion: number | undefined,
   ): Encoded | undefined {
-    const last = this.lastSaved;
-    if (!last || (expectedVersion !== undefined && expectedVersion !== last.version)) return undefined;
+    if (expectedVersion !== undefined && expectedVersion !== last.version) return undefined;
     if (saved.portable !== null && last.portable === null) return undefined;
     const nativeOps = diff(last.native, saved.native);
     const nativeText = JSON.stringify(deltaDocument(last.version, nativeOps));
-    if (last.chainBytes + nativeText.length >= 2 * last.fullBytes) return undefined;
+    if (last.chainBytes + Buffer.byteLength(nativeText) >= 2 * last.fullBytes) return undefined;
     // The reader serialises the rebuilt value; it must give back these exact bytes.
-    if (JSON.stringify(applyDeltaDocument(last.native, JSON.parse(nativeText), last.version + 1)) !== text) return undefined;
+    if (JSON.stringify(applyDelta(last.native, nativeOps)) !== text) return undefined;
     const portableText =
       saved.portable === null ? null : JSON.stringify(deltaDocument(last.version, diff(last.portable, saved.portable)));
-    return { encoding: 'delta', base: last.version, nativeText, portableText };
+    return { encoding: 'delta', base: last.version, baseSha256: last.sha256, nativeText, portableText };
   }
 
-  /** Inserts one version; undefined when the run's latest version is not the one required. */
-  private async insertVersion(db: Queryable, params: unknown[]): Promise<Row | undefined> {
+  /**
+   * Appends the version, or says why not: 'moved' when the run is not at the
+   * version required (a delta's base, or `expected`) or another save of it is
+   * under way, 'raced' when a concurrent save took the version first.
+   */
+  private async insertVersion(
+    db: Queryable,
+    row: { values: unknown[]; sha256: string; approvals: string },
+    encoded: Encoded,
+    expected: number | null,
+  ): Promise<Row | 'moved' | 'raced'> {
     try {
-      const [row] = await db.query<Row>(INSERT_VERSION, params);
-      return row;
+      const [inserted] = await db.query<Row>(INSERT_VERSION, [
+        ...row.values,
+        encoded.nativeText,
+        row.sha256,
+        row.approvals,
+        encoded.portableText,
+        encoded.encoding,
+        encoded.base ?? expected,
+        encoded.baseSha256 ?? null,
+      ]);
+      return inserted ?? 'moved';
     } catch (error) {
-      if ((error as { code?: string } | null)?.code === UNIQUE_VIOLATION) return undefined;
+      if ((error as { code?: string } | null)?.code === UNIQUE_VIOLATION) return 'raced';
       throw error;
     }
+  }
+
+  private async conflict(db: Queryable, expected: number): Promise<RunStateConflictError> {
+    const latest = await this.latestVersion(db);
+    return new RunStateConflictError(
+      `Run ${this.runId} is at version ${latest}, not ${expected}: another writer saved it first. ` +
+        'Load the latest version and decide again.',
+      this.runId,
+      expected,
+      latest,
+    );
   }
 
   private async latestVersion(db: Queryable): Promise<number> {
@@ -468,17 +526,16 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
     }
   }
 
-  /** No rows for an existing version means its chain has no full version to start from. */
+  /** No chain for a version that exists means no full version precedes it. */
   private async requireNoVersion(db: Queryable, version: number | undefined): Promise<void> {
-    if (version === undefined) return;
-    const rows = await db.query('SELECT 1 FROM timestep_run_states WHERE run_id = $1 AND version = $2', [
-      this.runId,
-      version,
-    ]);
+    const rows = await db.query(
+      'SELECT 1 FROM timestep_run_states WHERE run_id = $1 AND ($2::int IS NULL OR version = $2::int) LIMIT 1',
+      [this.runId, version ?? null],
+    );
     if (rows.length > 0) {
       throw new InvalidRunStateError(
-        `Version ${version} of run ${this.runId} is stored as a delta with no full version before it; ` +
-          'the run is damaged in storage. Load a later full version or save the run again.',
+        `${version === undefined ? 'The latest version' : `Version ${version}`} of run ${this.runId} is stored as a ` +
+          'delta with no full version before it; the run is damaged in storage. Save the run again.',
       );
     }
   }

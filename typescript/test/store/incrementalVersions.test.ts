@@ -169,6 +169,45 @@ for (const backend of backends()) {
       }
     });
 
+    test('many stores saving one run at once all succeed, with gap-free versions', async () => {
+      const runId = newRunId();
+      const writers = Array.from({ length: 6 }, () => storeFor(runId));
+      await Promise.all(
+        writers.map(async (store, w) => {
+          for (let i = 0; i < 5; i++) await store.save(states[(w + i) % states.length]);
+        }),
+      );
+      const rows = await rowsOf(runId);
+      assert.deepEqual(rows.map((row) => row.version), Array.from({ length: 30 }, (_, i) => i + 1));
+      for (const row of rows) await storeFor(runId).load({ version: row.version });
+    });
+
+    test('a delta never lands on a version another writer made with the same number', async () => {
+      const runId = newRunId();
+      const [a, b] = [storeFor(runId), storeFor(runId)];
+      await a.save(states[0]);
+      await a.save(states[1]); // a now holds version 2 as its base
+      await b.clear();
+      await b.save(states[4]);
+      await b.save(states[5]); // another version 2
+      await a.save(states[2]);
+      const rows = await rowsOf(runId);
+      assert.equal(rows[2].state_encoding, 'full');
+      assert.equal((await b.load({ version: 3 })).toString(), await asLoaded(states[2].toString()));
+    });
+
+    test('a chain without its full version is reported as damaged', async () => {
+      const runId = newRunId();
+      const store = storeFor(runId);
+      for (const state of states.slice(0, 3)) await store.save(state);
+      await raw.db.query(`UPDATE timestep_run_states SET state_encoding = 'delta' WHERE run_id = $1`, [runId]);
+      for (const version of [undefined, 2]) {
+        const error = await storeFor(runId).load({ version }).catch((e: unknown) => e);
+        assert.ok(error instanceof InvalidRunStateError, `version ${version}: loaded instead of an error`);
+        assert.match(error.message, /no full version before it/);
+      }
+    });
+
     describe('a damaged delta is InvalidRunStateError and nothing is deleted', () => {
       const damages: Array<[string, (doc: Record<string, unknown>) => unknown, RegExp]> = [
         ['a newer delta format', (doc) => ({ ...doc, state_delta: 2 }), /format 2.*upgrade Timestep/],
