@@ -85,20 +85,22 @@ async def assert_checksums(sql: Sql, run_id: str, saved: dict[int, str]) -> None
 
 
 def assert_two_times_rule(rows: list[tuple[int, str, int]], texts: dict[int, str]) -> None:
-    """Deltas since a full version stay below twice its size; a full version follows only when they would not.
+    """Deltas since a full version stay below twice its size and number at most 32; a full
+    version follows only when another delta would break either limit.
 
     ``texts`` are the versions saved in order by one store, each possible as a delta.
     """
-    full_size = deltas = 0
+    full_size = deltas = count = 0
     for version, encoding, size in rows:
         if encoding == "full":
-            if version > 1 and version - 1 in texts:
+            if version > 1 and version - 1 in texts and count < 32:
                 would_be = delta_document(version - 1, diff(json.loads(texts[version - 1]), json.loads(texts[version])))
                 assert deltas + len(json.dumps(would_be, separators=(",", ":"))) >= 2 * full_size, f"version {version}"
-            full_size, deltas = size, 0
+            full_size, deltas, count = size, 0, 0
         else:
             deltas += size
-            assert deltas < 2 * full_size, f"version {version}"
+            count += 1
+            assert deltas < 2 * full_size and count <= 32, f"version {version}"
 
 
 async def test_every_version_of_a_real_run_loads_back(
@@ -158,6 +160,22 @@ async def test_full_versions_follow_the_two_times_rule(
     stored = sum(size for _, _, size in rows)
     assert stored < 4 * len(saved[30].encode())
     await loads_back(store, agent, saved)
+    await store.close()
+
+
+async def test_a_state_saved_again_and_again_gets_a_full_version_every_33(
+    store_options: dict[str, Any], unique_id: str, sql: Sql
+) -> None:
+    agent = Agent(name="Notebook")
+    state = RunState(RunContextWrapper(context={"pages": ["x" * 2000]}), "hello", agent)
+    store = RunStateStore(agent, run_id=unique_id, **store_options)
+    for _ in range(70):
+        await store.save(state)
+    rows = await encodings(sql, unique_id)
+    # Tiny deltas would take thousands of versions to reach twice the full size:
+    # the count bounds how many rows a load reads.
+    assert [version for version, encoding, _ in rows if encoding == "full"] == [1, 34, 67]
+    await loads_back(store, agent, {70: state.to_string()})
     await store.close()
 
 

@@ -131,6 +131,12 @@ const TAKE_TURNS = 'SELECT pg_advisory_xact_lock(hashtextextended($1, 7405733))'
 const UNIQUE_VIOLATION = '23505';
 /** Rolls back a turn whose insert lost a race to a writer that does not take turns. */
 class Raced extends Error {}
+/**
+ * The longest run of delta versions between full ones (spec/state-delta): a
+ * state saved again and again with small changes would otherwise make loading
+ * read thousands of rows before its deltas reach twice the full version's size.
+ */
+const MAX_DELTAS = 32;
 /** Turns taken before giving up, when writers that do not take turns keep saving the next version first. */
 const SAVE_ATTEMPTS = 10;
 
@@ -144,6 +150,8 @@ interface LastSaved {
   /** UTF-8 bytes of the native text of the latest full version, and of the deltas saved since. */
   fullBytes: number;
   chainBytes: number;
+  /** Delta versions saved since the latest full version. */
+  deltas: number;
 }
 
 /** A version ready to insert, whole or as a delta on `base` (whose checksum is `baseSha256`). */
@@ -352,6 +360,7 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
       version: inserted.version,
       fullBytes: encoded.encoding === 'full' ? textBytes : last!.fullBytes,
       chainBytes: encoded.encoding === 'full' ? 0 : last!.chainBytes + Buffer.byteLength(encoded.nativeText),
+      deltas: encoded.encoding === 'full' ? 0 : last!.deltas + 1,
     };
     return toVersion(inserted);
   }
@@ -368,6 +377,7 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
   ): Encoded | undefined {
     if (expectedVersion !== undefined && expectedVersion !== last.version) return undefined;
     if (saved.portable !== null && last.portable === null) return undefined;
+    if (last.deltas >= MAX_DELTAS) return undefined;
     const nativeOps = diff(last.native, saved.native);
     const nativeText = JSON.stringify(deltaDocument(last.version, nativeOps));
     if (last.chainBytes + Buffer.byteLength(nativeText) >= 2 * last.fullBytes) return undefined;

@@ -109,19 +109,33 @@ for (const backend of backends()) {
       const rows = await rowsOf(runId);
       let full = 0;
       let chain = 0;
+      let lastFull = 0;
       for (const row of rows) {
         if (row.state_encoding === 'full') {
           full = row.chars;
           chain = 0;
+          lastFull = row.version;
         } else {
           chain += row.chars;
           assert.ok(chain < 2 * full, `version ${row.version}: ${chain} delta chars on a full version of ${full}`);
+          assert.ok(row.version - lastFull <= 32, `version ${row.version}: more than 32 deltas in a row`);
         }
       }
       assert.ok(rows.filter((row) => row.state_encoding === 'full').length >= 2, 'the chain was restarted');
       const deltaChars = rows.filter((row) => row.state_encoding === 'delta').reduce((sum, row) => sum + row.chars, 0);
       const wholeChars = states.reduce((sum, state) => sum + state.toString().length, 0) * 3;
       assert.ok(deltaChars + rows.filter((r) => r.state_encoding === 'full').reduce((s, r) => s + r.chars, 0) < wholeChars);
+    });
+
+    test('a state saved again and again gets a full version every 33', async () => {
+      const runId = newRunId();
+      const store = storeFor(runId);
+      for (let i = 0; i < 70; i++) await store.save(states[0]);
+      const rows = await rowsOf(runId);
+      // Tiny deltas would take thousands of versions to reach twice the full
+      // size: the count bounds how many rows a load reads.
+      assert.deepEqual(rows.filter((row) => row.state_encoding === 'full').map((row) => row.version), [1, 34, 67]);
+      assert.equal((await store.load()).toString(), await asLoaded(states[0].toString()));
     });
 
     test('a string with its own formatting is stored whole and comes back byte for byte', async () => {

@@ -87,6 +87,11 @@ _INSERT = f"""INSERT INTO timestep_run_states
 # above takes it too, without waiting, so it never overtakes a waiting save).
 _LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 7405733))"
 
+# The longest run of delta versions between full ones (spec/state-delta): a
+# state saved again and again with small changes would otherwise make loading
+# read thousands of rows before its deltas reach twice the full version's size.
+_MAX_DELTAS = 32
+
 # Turns taken before giving up, when writers that do not take turns keep
 # saving the run's next version first.
 _SAVE_ATTEMPTS = 10
@@ -127,6 +132,8 @@ class _LastSaved:
     """Bytes of the native text of the latest full version at or below it."""
     deltas_size: int
     """Bytes of the native delta documents stored since that full version."""
+    deltas: int
+    """How many delta versions were stored since that full version."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,7 @@ class _Encoded:
     """The checksum of that version's native text."""
     full_size: int
     deltas_size: int
+    deltas: int
 
 
 def _status_of(head: dict[str, Any]) -> RunStatus:
@@ -245,7 +253,7 @@ class RunStateStore(Generic[TContext]):
         portable_text = _portable_or_none(parsed)
         portable = None if portable_text is None else json.loads(portable_text)
         checksum = _sha256(text)
-        full = _Encoded("full", text, portable_text, None, None, len(text.encode("utf-8")), 0)
+        full = _Encoded("full", text, portable_text, None, None, len(text.encode("utf-8")), 0, 0)
         encoded = self._as_delta(text, native, portable, expected_version) or full
         values: _Values = [
             self.run_id,
@@ -349,6 +357,8 @@ class RunStateStore(Generic[TContext]):
             return None
         if portable is not None and last.portable is None:
             return None  # a portable delta cannot start from a version without a portable form
+        if last.deltas >= _MAX_DELTAS:
+            return None  # loading reads at most this many deltas
         ops = diff(last.native, native)
         native_state = json.dumps(delta_document(last.version, ops), separators=(",", ":"))
         size = len(native_state.encode("utf-8"))
@@ -365,14 +375,23 @@ class RunStateStore(Generic[TContext]):
             else json.dumps(delta_document(last.version, diff(last.portable, portable)), separators=(",", ":"))
         )
         return _Encoded(
-            "delta", native_state, portable_state, last.version, last.sha256, last.full_size, last.deltas_size + size
+            "delta",
+            native_state,
+            portable_state,
+            last.version,
+            last.sha256,
+            last.full_size,
+            last.deltas_size + size,
+            last.deltas + 1,
         )
 
     def _remember(self, version: int, sha256: str, native: Any, portable: Any, encoded: _Encoded) -> None:
         last = self._last_saved
         if last is not None and last.version > version:
             return  # a concurrent save of this store got further
-        self._last_saved = _LastSaved(version, sha256, native, portable, encoded.full_size, encoded.deltas_size)
+        self._last_saved = _LastSaved(
+            version, sha256, native, portable, encoded.full_size, encoded.deltas_size, encoded.deltas
+        )
 
     async def _serialise(self, state: RunState[TContext, Any] | str) -> tuple[str, RunState[Any, Any]]:
         if isinstance(state, RunState):
