@@ -50,6 +50,12 @@ results="$root/bench/results"
 snap="$work/snapshot"
 mkdir -p "$snap/typescript" "$snap/bench" "$snap/testing"
 cp -r typescript/src typescript/package.json typescript/tsconfig.json "$snap/typescript/"
+# The pre-initialised data directory the build makes (npm run build): first opens unpack it.
+if [ -d typescript/embedded-template ]; then
+  cp -r typescript/embedded-template "$snap/typescript/"
+else
+  echo "bench: typescript/embedded-template is missing (run scripts/setup.sh): first opens will run initdb" >&2
+fi
 cp -r spec "$snap/spec"
 cp -r testing/model-server "$snap/testing/model-server"
 cp -r bench/src bench/scenarios bench/python bench/package.json "$snap/bench/"

@@ -385,67 +385,61 @@ async function figureBytes() {
     if (backend === 'postgres') await sql('CHECKPOINT');
     const [before] = await query<{ rel: string; lsn: string }>(sizeQuery);
     const saveTimes: number[] = [];
+    // The state's own size at a few versions (measured outside the timed save:
+    // with deltas, a row's size is no longer the state's).
+    const sampled = (k: number) => [1, Math.round(turns / 4), Math.round(turns / 2), Math.round((3 * turns) / 4), turns].includes(k);
+    const stateSizeAt: Record<number, number> = {};
+    let version = 0;
     const t0 = now();
+    let outside = 0;
     await checkpointedRun(runner, turns, async (state) => {
       const s0 = now();
       await store.save(state);
       saveTimes.push(now() - s0);
+      version++;
+      if (sampled(version)) {
+        const m0 = now();
+        stateSizeAt[version] = Buffer.byteLength(state.toString());
+        outside += now() - m0;
+      }
     });
-    const wallMs = now() - t0;
+    const wallMs = now() - t0 - outside;
     const [after] = await query<{ rel: string; lsn: string }>(sizeQuery);
     const [wal] = await query<{ bytes: string }>(`SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::bigint AS bytes`, [
       after.lsn,
       before.lsn,
     ]);
-    // Newer schemas also keep a portable (cross-language) copy of each state: count it when present.
-    const [{ portable }] = await query<{ portable: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM information_schema.columns
-         WHERE table_name = 'timestep_run_states' AND column_name = 'portable_state') AS portable`,
-    );
-    const perVersion = await query<{ version: number; bytes: number; stored: number; portable_stored: number }>(
+    const perVersion = await query<{ version: number; bytes: number; stored: number; portable_stored: number; full: boolean }>(
       `SELECT version, octet_length(native_state) AS bytes, pg_column_size(native_state) AS stored,
-              ${portable ? 'coalesce(pg_column_size(portable_state), 0)' : '0'} AS portable_stored
+              coalesce(pg_column_size(portable_state), 0) AS portable_stored, state_encoding = 'full' AS full
          FROM timestep_run_states WHERE run_id = $1 ORDER BY version`,
       [runId],
     );
     await store.close();
-    const finalBytes = perVersion.at(-1)!.bytes;
+    const n = perVersion.length;
+    const finalBytes = stateSizeAt[n];
     const sum = perVersion.reduce((a, r) => a + r.bytes, 0);
     const storedSum = perVersion.reduce((a, r) => a + r.stored, 0);
     const portableStoredSum = perVersion.reduce((a, r) => a + Number(r.portable_stored), 0);
     const relGrowth = Number(after.rel) - Number(before.rel);
     const cumulative = (k: number) => perVersion.slice(0, k).reduce((a, r) => a + r.bytes, 0);
-    const half = Math.floor(perVersion.length / 2);
-    // Least-squares slope of the per-version size: constant bytes per turn means linear state, quadratic total.
-    const n = perVersion.length;
-    const mx = (n + 1) / 2;
-    const my = sum / n;
-    let sxy = 0;
-    let sxx = 0;
-    perVersion.forEach((r, i) => {
-      sxy += (i + 1 - mx) * (r.bytes - my);
-      sxx += (i + 1 - mx) ** 2;
-    });
-    const bytesPerTurn = sxy / sxx;
+    const half = Math.floor(n / 2);
     const growth = {
       versions: n,
+      fullVersions: perVersion.filter((r) => r.full).map((r) => r.version),
       finalStateBytes: finalBytes,
       sumNativeStateBytes: sum,
       sumStoredBytes: storedSum,
-      sumPortableStoredBytes: portable ? portableStoredSum : null,
+      sumPortableStoredBytes: portableStoredSum,
       tableGrowthBytes: relGrowth,
       walBytes: Number(wal.bytes),
-      stateBytesPerTurn: Math.round(bytesPerTurn),
+      stateBytesPerTurn: Math.round((stateSizeAt[n] - stateSizeAt[1]) / Math.max(1, n - 1)),
       cumulativeDoublingFactor: +(cumulative(n) / cumulative(half)).toFixed(2),
-      sizeAtVersion: Object.fromEntries(
-        [1, Math.round(n / 4), Math.round(n / 2), Math.round((3 * n) / 4), n].map((v) => [v, perVersion[v - 1].bytes]),
-      ),
+      sizeAtVersion: stateSizeAt,
       cumulativeAtVersion: Object.fromEntries(
         [Math.round(n / 4), Math.round(n / 2), Math.round((3 * n) / 4), n].map((v) => [v, cumulative(v)]),
       ),
-      saveMsAtVersion: Object.fromEntries(
-        [1, Math.round(n / 4), Math.round(n / 2), Math.round((3 * n) / 4), n].map((v) => [v, +saveTimes[v - 1].toFixed(1)]),
-      ),
+      saveMsAtVersion: Object.fromEntries(Object.keys(stateSizeAt).map((v) => [v, +saveTimes[Number(v) - 1].toFixed(1)])),
       runWallMs: Math.round(wallMs),
       totalSaveMs: Math.round(saveTimes.reduce((a, b) => a + b, 0)),
     };
@@ -453,11 +447,9 @@ async function figureBytes() {
     const measured: Array<[string, string, number]> = [
       ['tableGrowth', `${label}: growth of pg_total_relation_size(timestep_run_states) (heap + TOAST, compressed, + indexes)`, relGrowth],
       ['wal', `${label}: WAL written (pg_current_wal_lsn difference)`, Number(wal.bytes)],
-      ['nativeState', `${label}: sum of octet_length(native_state) over the run's versions (uncompressed)`, sum],
+      ['nativeState', `${label}: sum of octet_length(native_state) over the run's versions (full versions and deltas, uncompressed)`, sum],
+      ['portableStored', `${label}: sum of pg_column_size(portable_state) (the portable copy, as stored)`, portableStoredSum],
     ];
-    if (portable) {
-      measured.push(['portableStored', `${label}: sum of pg_column_size(portable_state) (the portable copy, as stored)`, portableStoredSum]);
-    }
     for (const [key, text, bytes] of measured) {
       rows.push({
         figure: 3,
@@ -513,7 +505,7 @@ async function figureOpen(states: Record<SizeName, { text: string }>) {
   type V = 'first' | 'warm' | 'join' | 'postgres' | 'file';
   const variants: V[] = ['first', 'warm', 'join', 'postgres', 'file'];
   const label: Record<V, string> = {
-    first: 'embedded, first use in a fresh app directory (initdb + migrations)',
+    first: 'embedded, first use in a fresh app directory (unpack the pre-initialised data directory, start PGlite, migration check)',
     warm: 'embedded, warm (existing directory, no other process): lock, start PGlite, migrate check, serve socket',
     join: 'embedded, joining a live host through its socket',
     postgres: 'reference: PostgreSQL store (connect + migrate check)',

@@ -2,7 +2,8 @@
  * Figure 4: opening a store in a fresh process. Prints one JSON line:
  * importMs (loading Timestep and the SDK), openMs (from creating the store to
  * the end of its first query: for the embedded store that is taking the lock,
- * starting PGlite — running initdb if the directory is new — migrating and
+ * starting PGlite — unpacking the pre-initialised data directory if the directory
+ * is new — migrating and
  * serving the socket, or joining a live host), and totalMs since process start.
  *
  * argv: pglite <dataDir> | postgres <url> | file <stateFile>

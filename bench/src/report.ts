@@ -219,8 +219,8 @@ export function renderMarkdown(results: Results, dir: string): string {
     const g = r.extra as any;
     const backend = r.id.split('.')[1] === 'postgres' ? 'PostgreSQL' : 'embedded PGlite';
     out.push(
-      `Growth (${backend}): the state grows by ~${bytes(g.stateBytesPerTurn)} per turn (least squares), so the stored total grows with the square of the run: ` +
-        `the whole run stored ${g.cumulativeDoublingFactor}× what its first half did (2× would be linear, 4× quadratic).`,
+      `Growth (${backend}): the state grows by ~${bytes(g.stateBytesPerTurn)} per turn; the whole run stored ${g.cumulativeDoublingFactor}× what its ` +
+        `first half did (2× is linear, 4× quadratic). Full versions: ${(g.fullVersions ?? []).join(', ')}; every other version is a delta.`,
     );
     out.push('');
     out.push(
@@ -229,7 +229,7 @@ export function renderMarkdown(results: Results, dir: string): string {
         [
           ['state size', ...Object.values<number>(g.sizeAtVersion).map(bytes)],
           ['save() ms', ...Object.values<number>(g.saveMsAtVersion).map((v) => ms(v))],
-          ['cumulative native_state', '—', ...Object.values<number>(g.cumulativeAtVersion).map(bytes)],
+          ['cumulative native_state (as stored)', '—', ...Object.values<number>(g.cumulativeAtVersion).map(bytes)],
         ],
       ),
     );
