@@ -148,6 +148,7 @@ def test_applying_never_modifies_the_base() -> None:
     [
         ({"a": 1}, {"a": 0, "e": []}, "not an array"),
         ([1, 2], {"a": 3, "e": []}, "keeps 3 elements of an array of 2"),
+        ([1, 2], {"a": 2, "m": {"r": 0}, "e": []}, "keeps 3 elements of an array of 2"),
         ([1, 2], {"a": -1, "e": []}, "keeps -1 elements"),
         ([1, 2], {"a": True, "e": []}, "keeps True elements"),
         ([1, 2], {"a": 1, "e": 5}, "keeps 1 elements"),

@@ -7,11 +7,14 @@ import { InvalidRunStateError } from '../errors.js';
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
-/** One operation on a JSON value: replace, edit an object's keys, or keep an array's prefix and append. */
+/**
+ * One operation on a JSON value: replace it, edit an object's keys, or keep an
+ * array's first `a` elements, edit the next one in place (`m`) and append `e`.
+ */
 export type DeltaOp =
   | { r: Json }
   | { o: Record<string, DeltaOp>; x?: string[] }
-  | { a: number; e: Json[] };
+  | { a: number; m?: DeltaOp; e: Json[] };
 
 /** The stored document: `ops` applied to version `base_version` gives the row's version. */
 export interface StateDeltaDocument {
@@ -52,6 +55,10 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
+function sameContainerKind(a: Json, b: Json): boolean {
+  return (Array.isArray(a) && Array.isArray(b)) || (isObject(a) && isObject(b));
+}
+
 /** Shared keys in the same relative order, and every new key after the last shared one. */
 function orderIsRebuildable(base: JsonObject, target: JsonObject): boolean {
   const baseOrder = Object.keys(base).filter((key) => Object.hasOwn(target, key));
@@ -74,6 +81,11 @@ function diffValue(base: Json, target: Json): DeltaOp | undefined {
     let prefix = 0;
     while (prefix < limit && jsonEqual(base[prefix], target[prefix])) prefix++;
     if (prefix === base.length && prefix === target.length) return undefined;
+    // The first element that differs is often a record that grew (a list of
+    // tool calls, a map kept as [key, value] pairs): edit it rather than repeat it.
+    if (prefix < base.length && prefix < target.length && sameContainerKind(base[prefix], target[prefix])) {
+      return { a: prefix, m: diffValue(base[prefix], target[prefix])!, e: target.slice(prefix + 1) };
+    }
     return prefix === 0 ? { r: target } : { a: prefix, e: target.slice(prefix) };
   }
   if (isObject(base) && isObject(target)) {
@@ -109,10 +121,12 @@ export function applyDelta(base: unknown, op: DeltaOp): unknown {
   if ('r' in op) return op.r;
   if ('a' in op) {
     if (!Array.isArray(base)) throw damaged('An array operation ("a") applies to a value that is not an array');
-    if (!Number.isInteger(op.a) || op.a < 0 || op.a > base.length || !Array.isArray(op.e)) {
-      throw damaged(`An array operation keeps ${op.a} elements of an array of ${base.length}`);
+    const edited = op.m === undefined ? 0 : 1;
+    if (!Number.isInteger(op.a) || op.a < 0 || op.a + edited > base.length || !Array.isArray(op.e)) {
+      throw damaged(`An array operation keeps ${op.a + edited} elements of an array of ${base.length}`);
     }
-    return [...base.slice(0, op.a), ...op.e];
+    const kept = base.slice(0, op.a);
+    return op.m === undefined ? [...kept, ...op.e] : [...kept, applyDelta(base[op.a], op.m) as Json, ...op.e];
   }
   if ('o' in op) {
     if (!isObject(base)) throw damaged('An object operation ("o") applies to a value that is not an object');

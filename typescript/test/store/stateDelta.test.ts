@@ -94,6 +94,7 @@ describe('state delta', () => {
       ['an array op on an object', { state_delta: 1, base_version: 4, ops: { a: 0, e: [] } }, /not an array/],
       ['an object op on an array', deltaDocument(4, { o: { items: { o: {} } } }), /not an object/],
       ['keeping more than there is', deltaDocument(4, { o: { items: { a: 3, e: [] } } }), /keeps 3 elements of an array of 2/],
+      ['editing an element past the end', deltaDocument(4, { o: { items: { a: 2, m: { r: 0 }, e: [] } } }), /keeps 3 elements of an array of 2/],
       ['editing a missing key', deltaDocument(4, { o: { other: { a: 0, e: [] } } }), /"other" is new/],
       ['an unknown op', deltaDocument(4, { o: { items: { z: 1 } as unknown as DeltaOp } }), /none of/],
     ];

@@ -18,7 +18,7 @@ FORMAT_VERSION = 1
 """The ``state_delta`` format this module writes and the only one it reads."""
 
 DeltaOp = dict[str, Any]
-"""``{"r": V}``, ``{"o": {key: op}, "x": [key]}`` or ``{"a": n, "e": [V]}``."""
+"""``{"r": V}``, ``{"o": {key: op}, "x": [key]}`` or ``{"a": n, "m": op, "e": [V]}`` (``m`` optional)."""
 
 
 def _same_types_and_order(a: Any, b: Any) -> bool:
@@ -68,6 +68,10 @@ def _order_is_rebuildable(base: dict[str, Any], target: dict[str, Any]) -> bool:
     return True
 
 
+def _same_container_kind(a: Any, b: Any) -> bool:
+    return (type(a) is list and type(b) is list) or (type(a) is dict and type(b) is dict)
+
+
 def _diff_value(base: Any, target: Any) -> DeltaOp | None:
     if type(base) is list and type(target) is list:
         limit = min(len(base), len(target))
@@ -76,6 +80,10 @@ def _diff_value(base: Any, target: Any) -> DeltaOp | None:
             prefix += 1
         if prefix == len(base) == len(target):
             return None
+        # The first element that differs is often a record that grew (a list of
+        # tool calls, a map kept as [key, value] pairs): edit it rather than repeat it.
+        if prefix < len(base) and prefix < len(target) and _same_container_kind(base[prefix], target[prefix]):
+            return {"a": prefix, "m": _diff_value(base[prefix], target[prefix]), "e": target[prefix + 1 :]}
         return {"r": target} if prefix == 0 else {"a": prefix, "e": target[prefix:]}
     if type(base) is dict and type(target) is dict:
         if not _order_is_rebuildable(base, target):
@@ -120,9 +128,12 @@ def apply_delta(base: Any, op: Any) -> Any:
         if type(base) is not list:
             raise _damaged('An array operation ("a") applies to a value that is not an array')
         keep, extra = op["a"], op.get("e")
-        if type(keep) is not int or not 0 <= keep <= len(base) or type(extra) is not list:
-            raise _damaged(f"An array operation keeps {keep!r} elements of an array of {len(base)}")
-        return base[:keep] + extra
+        edited = 0 if "m" not in op else 1
+        if type(keep) is not int or not 0 <= keep <= len(base) - edited or type(extra) is not list:
+            raise _damaged(f"An array operation keeps {keep + edited if type(keep) is int else keep!r} elements of an array of {len(base)}")
+        if "m" not in op:
+            return base[:keep] + extra
+        return [*base[:keep], apply_delta(base[keep], op["m"]), *extra]
     if "o" in op:
         if type(base) is not dict:
             raise _damaged('An object operation ("o") applies to a value that is not an object')
