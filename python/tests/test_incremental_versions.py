@@ -72,6 +72,20 @@ async def encodings(sql: Sql, run_id: str) -> list[tuple[int, str, int]]:
     ]
 
 
+class Recorder:
+    """Saves one state with a given context through any store, keeping each version's text."""
+
+    def __init__(self, state: RunState[Any, Any]) -> None:
+        self.state = state
+        self.saved: dict[int, str] = {}
+
+    async def save(self, store: RunStateStore[Any], context: Any, **kwargs: Any) -> int:
+        text = with_context(self.state, context).to_string()
+        version = (await store.save(text, **kwargs)).version
+        self.saved[version] = text
+        return version
+
+
 async def loads_back(store: RunStateStore[Any], agent: Agent[Any], saved: dict[int, str]) -> None:
     """Every saved version loads as the state whose text was saved."""
     for version, text in saved.items():
@@ -280,13 +294,11 @@ async def test_expected_version_conflicts_still_raise(
     state = RunState(RunContextWrapper(context={"step": 0}), "hello", agent)
     mine = RunStateStore(agent, run_id=unique_id, **store_options)
     theirs = RunStateStore(agent, run_id=unique_id, **store_options)
-    saved: dict[int, str] = {}
+    recorder = Recorder(state)
+    saved = recorder.saved
 
     async def save(store: RunStateStore[Any], step: int, **kwargs: Any) -> int:
-        text = with_context(state, {"step": step}).to_string()
-        version = (await store.save(text, **kwargs)).version
-        saved[version] = text
-        return version
+        return await recorder.save(store, {"step": step}, **kwargs)
 
     assert await save(mine, 1, expected_version=0) == 1
     assert await save(mine, 2, expected_version=1) == 2  # a delta on the version it just saved
@@ -508,13 +520,9 @@ async def test_a_delta_is_only_written_on_the_very_version_its_store_saved(
     state = RunState(RunContextWrapper(context={"n": 0}), "hello", agent)
     mine = RunStateStore(agent, run_id=unique_id, **store_options)
     theirs = RunStateStore(agent, run_id=unique_id, **store_options)
-    saved: dict[int, str] = {}
-
-    async def save(store: RunStateStore[Any], context: Any) -> int:
-        text = with_context(state, context).to_string()
-        version = (await store.save(text)).version
-        saved[version] = text
-        return version
+    recorder = Recorder(state)
+    saved = recorder.saved
+    save = recorder.save
 
     assert [await save(mine, {"n": n}) for n in (1, 2)] == [1, 2]
     # The run is cleared elsewhere and saved again up to the same version number.

@@ -7,16 +7,13 @@ the chain's full row (jsonb: key order not kept) and every delta after it.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 from agents import Agent, RunContextWrapper
 from agents.run_state import RunState
 from reference_conversation import make_agents
-from store_support import REPO, Sql
+from store_support import Sql, run_typescript, store_argument
 from test_incremental_versions import conversation_states
 
 from timestep import RunStateStore
@@ -39,19 +36,9 @@ def context_of(version: int) -> dict[str, Any]:
 
 
 def node(store_options: dict[str, Any], script: str, *arguments: str) -> Any:
-    """Runs ES module ``script`` in typescript/ (so it imports ./src and @openai/agents) and returns its JSON line."""
-    store = store_options.get("connection_string") or str(Path(os.environ["TIMESTEP_HOME"]) / "pglite")
-    finished = subprocess.run(
-        ["node", "--import", "tsx", "--input-type=module", "-e", script, "--", store, *arguments],
-        cwd=REPO / "typescript",
-        env={**os.environ, "OPENAI_AGENTS_DISABLE_TRACING": "1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert finished.returncode == 0, finished.stderr
-    return json.loads(finished.stdout.strip().splitlines()[-1])
+    """Runs ES module ``script`` with the store and ``arguments``, and returns its JSON line."""
+    line = run_typescript(["--input-type=module", "-e", script, "--", store_argument(store_options), *arguments])
+    return json.loads(line)
 
 
 STORE = """

@@ -9,8 +9,6 @@ before it plays turns 5–8. The TypeScript half is typescript/test/cross-langua
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ from agents import Agent, Runner, RunResult, RunResultStreaming, Session, SQLite
 from agents.run_state import RunState
 from normalise import normalise_conversation
 from reference_conversation import TURNS, ReferenceAgents, make_agents, play
-from store_support import REPO
+from store_support import run_typescript, store_argument
 
 from timestep import DurableSession, RunInput, RunStateStore, consume_result, run_agent
 
@@ -40,27 +38,16 @@ assert EXPECTED_OUTCOMES == [
 BERKELEY_APPROVAL = [{"agent": "Weather Assistant", "tool": "get_weather", "arguments": '{"city":"Berkeley"}'}]
 
 
-def store_argument(store_options: dict[str, Any]) -> str:
-    """What playTurns.ts takes as its store: the PostgreSQL URL or the shared embedded data directory."""
-    return store_options.get("connection_string") or str(Path(os.environ["TIMESTEP_HOME"]) / "pglite")
-
-
 def play_typescript(
     store_options: dict[str, Any], session_id: str, first: int, last: int, stream: bool, weather_log: Path, *flags: str
 ) -> list[dict[str, Any]]:
     """Runs playTurns.ts to completion and returns the outcomes of its JSON line."""
-    finished = subprocess.run(
-        ["node", "--import", "tsx", "test/cross-language/playTurns.ts", store_argument(store_options), session_id,
+    line = run_typescript(
+        ["test/cross-language/playTurns.ts", store_argument(store_options), session_id,
          str(first), str(last), "stream" if stream else "run", *flags],
-        cwd=REPO / "typescript",
-        env={**os.environ, "OPENAI_AGENTS_DISABLE_TRACING": "1", "TIMESTEP_WEATHER_LOG": str(weather_log)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        {"TIMESTEP_WEATHER_LOG": str(weather_log)},
     )
-    assert finished.returncode == 0, finished.stderr
-    outcomes: list[dict[str, Any]] = json.loads(finished.stdout.strip().splitlines()[-1])["outcomes"]
+    outcomes: list[dict[str, Any]] = json.loads(line)["outcomes"]
     return outcomes
 
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 from agents import Runner
 from normalise import normalise_conversation
-from store_support import REPO
+from store_support import run_typescript, store_argument
 from vector_agents import vector_agents
 from vectors import AGENT_NAMES
 
@@ -24,18 +21,9 @@ BERKELEY_RUN = [{"tool": "get_weather", "arguments": {"city": "Berkeley"}}]
 
 def typescript_step(store_options: dict[str, Any], run_id: str, *arguments: str) -> dict[str, Any]:
     """Runs typescript/test/cross-language/runStep.ts and returns its JSON line."""
-    store = store_options.get("connection_string") or str(Path(os.environ["TIMESTEP_HOME"]) / "pglite")
-    finished = subprocess.run(
-        ["node", "--import", "tsx", "test/cross-language/runStep.ts", store, run_id, *arguments],
-        cwd=REPO / "typescript",
-        env={**os.environ, "OPENAI_AGENTS_DISABLE_TRACING": "1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result: dict[str, Any] = json.loads(
+        run_typescript(["test/cross-language/runStep.ts", store_argument(store_options), run_id, *arguments])
     )
-    assert finished.returncode == 0, finished.stderr
-    result: dict[str, Any] = json.loads(finished.stdout)
     return result
 
 
