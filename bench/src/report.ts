@@ -136,6 +136,12 @@ export function renderMarkdown(results: Results, dir: string): string {
     ),
   );
   out.push('');
+  if (results.targets.some((t) => !t.pass) || pyOnly.targets.some((t) => !t.pass)) {
+    out.push(
+      'Why each missed target misses (profiled causes, and what would have to change): `bench/README.md`, "What the numbers show".',
+    );
+    out.push('');
+  }
 
   // Figure 1
   out.push('## 1. Save and load latency (ms)');
