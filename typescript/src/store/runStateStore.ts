@@ -87,6 +87,10 @@ interface Row {
 const METADATA_COLUMNS =
   'run_id, version, session_id, status, current_agent, created_at, sdk_name, sdk_version, sdk_schema_version, pending_approvals';
 
+const CHAIN_METADATA_COLUMNS = METADATA_COLUMNS.split(', ')
+  .map((column) => `s.${column}`)
+  .join(', ');
+
 // Every row from the nearest full version at or below the one asked for
 // ($3, or the latest) up to it: a delta row is rebuilt from its predecessors.
 // Only the form this SDK will read is transferred: the native state of its own
@@ -97,7 +101,7 @@ const LOAD_CHAIN = `WITH target AS (
     SELECT max(s.version) AS version FROM timestep_run_states s, target
     WHERE s.run_id = $2 AND s.version <= target.version AND s.state_encoding = 'full'
   )
-  SELECT ${METADATA_COLUMNS.replace(/(\w+)/g, 's.$1')}, s.state_encoding, s.native_sha256,
+  SELECT ${CHAIN_METADATA_COLUMNS}, s.state_encoding, s.native_sha256,
     CASE WHEN s.sdk_name = $1 THEN s.native_state END AS native_state,
     CASE WHEN s.sdk_name = $1 THEN NULL ELSE s.portable_state END AS portable_state
   FROM timestep_run_states s, target, chain_start
