@@ -1,13 +1,19 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { RunContext, RunState, type Agent } from '@openai/agents';
-import {
-  InvalidRunStateError,
-  RunStateConflictError,
-  RunStateNotFoundError,
-} from '../errors.js';
+import { InvalidRunStateError, RunStateNotFoundError } from '../errors.js';
 import { DatabaseHandle, type StoreOptions } from './connect.js';
 import type { Queryable } from './database.js';
 import { checkIdentifier } from './identifiers.js';
+import {
+  METADATA_COLUMNS,
+  appendVersion,
+  readChain,
+  versionExists,
+  type EncodedState,
+  type PendingApproval,
+  type RunStatus,
+  type VersionRow,
+} from './versionTable.js';
 import { applyDelta, applyDeltaDocument, deltaDocument, diff } from './stateDelta.js';
 import { SDK_NAME, SDK_VERSION } from './sdkInfo.js';
 import { buildGraph, requireAgent } from '../portable-state/agentGraph.js';
@@ -16,16 +22,7 @@ import { fromPortableRunState } from '../portable-state/fromPortable.js';
 import type { PortableRunState } from '../portable-state/portableRunState.js';
 import { nativeJsonToPortable } from '../portable-state/toPortable.js';
 
-/** interrupted: waiting for approvals; checkpoint: mid-run; final: the run finished. */
-export type RunStatus = 'interrupted' | 'checkpoint' | 'final';
-
-/** A tool call waiting for a human decision, as stored in `pending_approvals`. */
-export interface PendingApproval {
-  agent: string;
-  tool: string;
-  call_id: string | null;
-  arguments: string | null;
-}
+export type { PendingApproval, RunStatus };
 
 /** What the store knows about one saved version, without the state itself. */
 export interface RunStateVersion {
@@ -67,82 +64,12 @@ export interface LoadOptions<TContext> {
   context?: TContext;
 }
 
-interface Row {
-  run_id: string;
-  version: number;
-  session_id: string | null;
-  status: RunStatus;
-  current_agent: string | null;
-  created_at: Date;
-  sdk_name: string;
-  sdk_version: string;
-  sdk_schema_version: string;
-  pending_approvals: PendingApproval[];
-  state_encoding?: 'full' | 'delta';
-  native_state?: string | null;
-  native_sha256?: string;
-  portable_state?: unknown;
-}
-
-const METADATA_COLUMNS =
-  'run_id, version, session_id, status, current_agent, created_at, sdk_name, sdk_version, sdk_schema_version, pending_approvals';
-
-const CHAIN_METADATA_COLUMNS = METADATA_COLUMNS.split(', ')
-  .map((column) => `s.${column}`)
-  .join(', ');
-
-// Every row from the nearest full version at or below the one asked for
-// ($3, or the latest) up to it: a delta row is rebuilt from its predecessors.
-// Only the form this SDK will read is transferred: the native state of its own
-// rows, the portable state of the other SDK's ($1 is this SDK's name).
-const LOAD_CHAIN = `WITH target AS (
-    SELECT max(version) AS version FROM timestep_run_states WHERE run_id = $2 AND ($3::int IS NULL OR version = $3::int)
-  ), chain_start AS (
-    SELECT max(s.version) AS version FROM timestep_run_states s, target
-    WHERE s.run_id = $2 AND s.version <= target.version AND s.state_encoding = 'full'
-  )
-  SELECT ${CHAIN_METADATA_COLUMNS}, s.state_encoding, s.native_sha256,
-    CASE WHEN s.sdk_name = $1 THEN s.native_state END AS native_state,
-    CASE WHEN s.sdk_name = $1 THEN NULL ELSE s.portable_state END AS portable_state
-  FROM timestep_run_states s, target, chain_start
-  WHERE s.run_id = $2 AND s.version BETWEEN chain_start.version AND target.version
-  ORDER BY s.version`;
-
-// One statement, so a save is usually one round trip and one commit. $13 is
-// the latest version the row must follow (a delta's base, or the caller's
-// expectedVersion; NULL appends after whatever is latest); $14 is the checksum
-// that base must have, so a delta never lands on a version some other writer
-// made with the same number (after a clear()). Two saves racing for one
-// version: the primary key lets one in. The statement inserts nothing while
-// another save of the run holds the run's lock (TAKE_TURNS), so a save that
-// lost a race is not overtaken forever.
-const INSERT_VERSION = `INSERT INTO timestep_run_states
-    (run_id, version, session_id, status, current_agent, sdk_name, sdk_version, sdk_schema_version,
-     native_state, native_sha256, pending_approvals, portable_state, state_encoding)
-  SELECT $1, run.latest + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12
-  FROM (SELECT coalesce(max(version), 0)::int AS latest FROM timestep_run_states WHERE run_id = $1) AS run
-  WHERE ($13::int IS NULL OR run.latest = $13::int)
-    AND ($14::text IS NULL OR EXISTS (
-      SELECT 1 FROM timestep_run_states base
-      WHERE base.run_id = $1 AND base.version = run.latest AND base.native_sha256 = $14::text))
-    AND pg_try_advisory_xact_lock(hashtextextended($1, 7405733))
-  RETURNING ${METADATA_COLUMNS}`;
-
-// Saves that found the run busy or moved on take turns on this lock; under it
-// a statement sees every version saved before it, so it goes through.
-const TAKE_TURNS = 'SELECT pg_advisory_xact_lock(hashtextextended($1, 7405733))';
-
-const UNIQUE_VIOLATION = '23505';
-/** Rolls back a turn whose insert lost a race to a writer that does not take turns. */
-class Raced extends Error {}
 /**
  * The longest run of delta versions between full ones (spec/state-delta): a
  * state saved again and again with small changes would otherwise make loading
  * read thousands of rows before its deltas reach twice the full version's size.
  */
 const MAX_DELTAS = 32;
-/** Turns taken before giving up, when writers that do not take turns keep saving the next version first. */
-const SAVE_ATTEMPTS = 10;
 
 /** What this store last saved, so the next version can be stored as a delta on it. */
 interface LastSaved {
@@ -156,15 +83,6 @@ interface LastSaved {
   chainBytes: number;
   /** Delta versions saved since the latest full version. */
   deltas: number;
-}
-
-/** A version ready to insert, whole or as a delta on `base` (whose checksum is `baseSha256`). */
-interface Encoded {
-  encoding: 'full' | 'delta';
-  base: number | null;
-  baseSha256?: string;
-  nativeText: string;
-  portableText: string | null;
 }
 
 /** The parts of the SDK's native JSON the store reads (the SDK owns the rest). */
@@ -236,7 +154,7 @@ function toJsonWithoutStackTraces(state: RunState<any, any>): unknown {
 }
 
 /** The value of a chain's last version: its first (full) row's value with every delta applied in turn. */
-function rebuild(chain: Row[], valueOf: (row: Row) => unknown): unknown {
+function rebuild(chain: VersionRow[], valueOf: (row: VersionRow) => unknown): unknown {
   let value = valueOf(chain[0]);
   for (const link of chain.slice(1)) {
     value = applyDeltaDocument(value, valueOf(link), link.version);
@@ -248,7 +166,7 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-function toVersion(row: Row): RunStateVersion {
+function toVersion(row: VersionRow): RunStateVersion {
   return {
     runId: row.run_id,
     version: row.version,
@@ -289,8 +207,6 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
     this.db = new DatabaseHandle({ connectionString, usePglite, pglitePath }, `RunStateStore for run ${this.runId}`);
   }
 
-
-
   /**
    * Appends `state` as the run's next version and returns what was recorded.
    * Accepts a `RunState` or the string of `state.toString()`.
@@ -307,64 +223,28 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
       native: JSON.parse(text) as unknown,
       portable: portableText === null ? null : (JSON.parse(portableText) as unknown),
     };
-    const values = [
-      this.runId,
-      this.sessionId,
-      options.status ?? statusOf(json),
-      json.currentAgent?.name ?? null,
-      SDK_NAME,
-      SDK_VERSION,
-      json.$schemaVersion ?? 'unknown',
-    ];
-    const row = { values, sha256: saved.sha256, approvals: JSON.stringify(pendingApprovalsOf(json)) };
-    const full: Encoded = { encoding: 'full', base: null, nativeText: text, portableText };
-    let encoded = (last && this.asDelta(last, saved, text, options.expectedVersion)) ?? full;
-    const expected = options.expectedVersion ?? null;
+    const values = {
+      runId: this.runId,
+      sessionId: this.sessionId,
+      status: options.status ?? statusOf(json),
+      currentAgent: json.currentAgent?.name ?? null,
+      sdkName: SDK_NAME,
+      sdkVersion: SDK_VERSION,
+      sdkSchemaVersion: json.$schemaVersion ?? 'unknown',
+      nativeSha256: saved.sha256,
+      pendingApprovals: JSON.stringify(pendingApprovalsOf(json)),
+    };
+    const full: EncodedState = { encoding: 'full', base: null, nativeText: text, portableText };
+    const encoded = (last && this.asDelta(last, saved, text, options.expectedVersion)) ?? full;
     const db = await this.db.get();
-
-    // Usually one statement; otherwise take turns with the run's other saves.
-    let attempt = await this.insertVersion(db, row, encoded, expected);
-    for (let turn = 0; typeof attempt === 'string' && turn < SAVE_ATTEMPTS; turn++) {
-      if (attempt === 'raced') {
-        if (expected !== null) throw await this.conflict(db, expected);
-        encoded = full;
-      }
-      attempt = await db
-        .transaction(async (tx) => {
-          await tx.query(TAKE_TURNS, [this.runId]);
-          let locked = await this.insertVersion(tx, row, encoded, expected);
-          if (locked === 'moved' && expected === null && encoded !== full) {
-            encoded = full; // the run moved on from the delta's base
-            locked = await this.insertVersion(tx, row, full, null);
-          }
-          if (locked === 'moved' && expected !== null) throw await this.conflict(tx, expected);
-          // A unique violation aborted the transaction: roll it back, then go again.
-          if (typeof locked === 'string') throw new Raced();
-          return locked;
-        })
-        .catch((error: unknown) => {
-          if (error instanceof Raced) return 'raced' as const;
-          throw error;
-        });
-    }
-    if (typeof attempt === 'string') {
-      const latest = await this.latestVersion(db);
-      throw new RunStateConflictError(
-        `Run ${this.runId} could not be saved: other writers took its next version ${SAVE_ATTEMPTS} times ` +
-          `(it is at version ${latest}). Save again.`,
-        this.runId,
-        latest,
-        latest,
-      );
-    }
-    const inserted = attempt;
+    const { row: inserted, stored } = await appendVersion(db, values, encoded, full, options.expectedVersion ?? null);
     const textBytes = Buffer.byteLength(text);
     this.lastSaved = {
       ...saved,
       version: inserted.version,
-      fullBytes: encoded.encoding === 'full' ? textBytes : last!.fullBytes,
-      chainBytes: encoded.encoding === 'full' ? 0 : last!.chainBytes + Buffer.byteLength(encoded.nativeText),
-      deltas: encoded.encoding === 'full' ? 0 : last!.deltas + 1,
+      fullBytes: stored.encoding === 'full' ? textBytes : last!.fullBytes,
+      chainBytes: stored.encoding === 'full' ? 0 : last!.chainBytes + Buffer.byteLength(stored.nativeText),
+      deltas: stored.encoding === 'full' ? 0 : last!.deltas + 1,
     };
     return toVersion(inserted);
   }
@@ -378,7 +258,7 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
     saved: Pick<LastSaved, 'native' | 'portable'>,
     text: string,
     expectedVersion: number | undefined,
-  ): Encoded | undefined {
+  ): EncodedState | undefined {
     if (expectedVersion !== undefined && expectedVersion !== last.version) return undefined;
     if (saved.portable !== null && last.portable === null) return undefined;
     if (last.deltas >= MAX_DELTAS) return undefined;
@@ -390,54 +270,6 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
     const portableText =
       saved.portable === null ? null : JSON.stringify(deltaDocument(last.version, diff(last.portable, saved.portable)));
     return { encoding: 'delta', base: last.version, baseSha256: last.sha256, nativeText, portableText };
-  }
-
-  /**
-   * Appends the version, or says why not: 'moved' when the run is not at the
-   * version required (a delta's base, or `expected`) or another save of it is
-   * under way, 'raced' when a concurrent save took the version first.
-   */
-  private async insertVersion(
-    db: Queryable,
-    row: { values: unknown[]; sha256: string; approvals: string },
-    encoded: Encoded,
-    expected: number | null,
-  ): Promise<Row | 'moved' | 'raced'> {
-    try {
-      const [inserted] = await db.query<Row>(INSERT_VERSION, [
-        ...row.values,
-        encoded.nativeText,
-        row.sha256,
-        row.approvals,
-        encoded.portableText,
-        encoded.encoding,
-        encoded.base ?? expected,
-        encoded.baseSha256 ?? null,
-      ]);
-      return inserted ?? 'moved';
-    } catch (error) {
-      if ((error as { code?: string } | null)?.code === UNIQUE_VIOLATION) return 'raced';
-      throw error;
-    }
-  }
-
-  private async conflict(db: Queryable, expected: number): Promise<RunStateConflictError> {
-    const latest = await this.latestVersion(db);
-    return new RunStateConflictError(
-      `Run ${this.runId} is at version ${latest}, not ${expected}: another writer saved it first. ` +
-        'Load the latest version and decide again.',
-      this.runId,
-      expected,
-      latest,
-    );
-  }
-
-  private async latestVersion(db: Queryable): Promise<number> {
-    const [{ latest }] = await db.query<{ latest: number }>(
-      'SELECT coalesce(max(version), 0)::int AS latest FROM timestep_run_states WHERE run_id = $1',
-      [this.runId],
-    );
-    return latest;
   }
 
   private async serialise(state: RunState<TContext, TAgent> | string) {
@@ -487,7 +319,7 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
   /** Loads the latest version (or `version`) as a live `RunState` bound to the agent. */
   async load(options: LoadOptions<TContext> = {}): Promise<RunState<TContext, TAgent>> {
     const db = await this.db.get();
-    const chain = await db.query<Row>(LOAD_CHAIN, [SDK_NAME, this.runId, options.version ?? null]);
+    const chain = await readChain(db, SDK_NAME, this.runId, options.version);
     const row = chain.at(-1);
     if (!row) {
       await this.requireNoVersion(db, options.version);
@@ -542,11 +374,7 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
 
   /** No chain for a version that exists means no full version precedes it. */
   private async requireNoVersion(db: Queryable, version: number | undefined): Promise<void> {
-    const rows = await db.query(
-      'SELECT 1 FROM timestep_run_states WHERE run_id = $1 AND ($2::int IS NULL OR version = $2::int) LIMIT 1',
-      [this.runId, version ?? null],
-    );
-    if (rows.length > 0) {
+    if (await versionExists(db, this.runId, version)) {
       throw new InvalidRunStateError(
         `${version === undefined ? 'The latest version' : `Version ${version}`} of run ${this.runId} is stored as a ` +
           'delta with no full version before it; the run is damaged in storage. Save the run again.',
@@ -557,7 +385,7 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
   /** Every saved version of the run, oldest first. */
   async history(): Promise<RunStateVersion[]> {
     const db = await this.db.get();
-    const rows = await db.query<Row>(
+    const rows = await db.query<VersionRow>(
       `SELECT ${METADATA_COLUMNS} FROM timestep_run_states WHERE run_id = $1 ORDER BY version`,
       [this.runId],
     );
@@ -576,5 +404,4 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
   close(): Promise<void> {
     return this.db.close();
   }
-
 }

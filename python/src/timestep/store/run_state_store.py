@@ -12,9 +12,8 @@ from typing import Any, Generic, Literal, NoReturn, Self, TypedDict, TypeVar
 
 from agents import Agent
 from agents.run_state import RunState
-from psycopg.errors import UniqueViolation
 
-from ..errors import InvalidRunStateError, RunStateConflictError, RunStateNotFoundError
+from ..errors import InvalidRunStateError, RunStateNotFoundError
 from ..portable_state.agent_graph import build_graph, require_known_agents
 from ..portable_state.errors import UnportableRunStateError
 from ..portable_state.from_portable import from_portable_run_state
@@ -24,6 +23,7 @@ from .database import Queryable, Row
 from .identifiers import check_identifier
 from .sdk_info import SDK_NAME, SDK_VERSION
 from .state_delta import apply_delta, apply_delta_document, delta_document, diff
+from .version_table import METADATA_COLUMNS, EncodedState, append_version, find_version, read_chain
 
 TContext = TypeVar("TContext")
 
@@ -56,65 +56,10 @@ class RunStateVersion:
     pending_approvals: list[PendingApproval]
 
 
-_METADATA_COLUMNS = (
-    "run_id, version, session_id, status, current_agent, created_at, "
-    "sdk_name, sdk_version, sdk_schema_version, pending_approvals"
-)
-
-
-# One statement per save (spec/state-delta, "Storing"): the version is the
-# run's latest + 1, and with a required latest (a delta's base or the caller's
-# expected_version) nothing is inserted if the run has moved on. Two saves
-# racing for the same version: the primary key lets one in. Beyond the spec,
-# a delta's base must be the very version this store saved (same checksum: the
-# run may have been cleared and saved again up to the same number), and the
-# statement inserts nothing while another save of the run holds the run's
-# lock (see _LOCK), so saves that lost a race are not overtaken forever.
-_INSERT = f"""INSERT INTO timestep_run_states
-      (run_id, session_id, status, current_agent, sdk_name, sdk_version, sdk_schema_version,
-       native_sha256, pending_approvals, native_state, portable_state, state_encoding, version)
-    SELECT %s::text, %s::text, %s::text, %s::text, %s::text, %s::text, %s::text,
-       %s::text, %s::jsonb, %s::text, %s::jsonb, %s::text, latest + 1
-    FROM (SELECT coalesce(max(version), 0) AS latest FROM timestep_run_states WHERE run_id = %s) AS run
-    WHERE (%s::int IS NULL OR latest = %s::int)
-      AND (%s::text IS NULL OR EXISTS (
-        SELECT 1 FROM timestep_run_states base
-        WHERE base.run_id = %s AND base.version = latest AND base.native_sha256 = %s::text))
-      AND pg_try_advisory_xact_lock(hashtextextended(%s, 7405733))
-    RETURNING {_METADATA_COLUMNS}"""
-
-# Saves of one run that find it busy take turns on this lock (the statement
-# above takes it too, without waiting, so it never overtakes a waiting save).
-_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 7405733))"
-
 # The longest run of delta versions between full ones (spec/state-delta): a
 # state saved again and again with small changes would otherwise make loading
 # read thousands of rows before its deltas reach twice the full version's size.
 _MAX_DELTAS = 32
-
-# Turns taken before giving up, when writers that do not take turns keep
-# saving the run's next version first.
-_SAVE_ATTEMPTS = 10
-
-_Values = list[object]
-"""The values of a version's row that do not depend on its encoding."""
-
-# The rows a version is rebuilt from: the latest full version at or below it,
-# then every delta up to it. Only the form this SDK reads is transferred: the
-# native state of its own rows, the portable state of the other SDK's.
-_LOAD_CHAIN = """WITH target AS (
-      SELECT max(version) AS version FROM timestep_run_states
-      WHERE run_id = %s AND (%s::int IS NULL OR version = %s::int)
-    ), chain_start AS (
-      SELECT max(s.version) AS version FROM timestep_run_states s, target
-      WHERE s.run_id = %s AND s.version <= target.version AND s.state_encoding = 'full'
-    )
-    SELECT s.version, s.sdk_name, s.sdk_version, s.state_encoding, s.native_sha256,
-      CASE WHEN s.sdk_name = %s THEN s.native_state END AS native_state,
-      CASE WHEN s.sdk_name = %s THEN NULL ELSE s.portable_state END AS portable_state
-    FROM timestep_run_states s, target, chain_start
-    WHERE s.run_id = %s AND s.version BETWEEN chain_start.version AND target.version
-    ORDER BY s.version"""
 
 
 @dataclass(frozen=True)
@@ -138,18 +83,15 @@ class _LastSaved:
 
 @dataclass(frozen=True)
 class _Encoded:
-    """A version as it goes into its row."""
+    """A version as it goes into its row, with the sizes the next version's encoding depends on."""
 
-    encoding: Literal["full", "delta"]
-    native_state: str
-    portable_state: str | None
-    base_version: int | None
-    """The version a delta applies to; None for a full version."""
-    base_sha256: str | None
-    """The checksum of that version's native text."""
+    state: EncodedState
     full_size: int
+    """Bytes of the native text of the latest full version at or below it."""
     deltas_size: int
+    """Bytes of the native delta documents stored since that full version, its own included."""
     deltas: int
+    """How many delta versions were stored since that full version, itself included."""
 
 
 def _status_of(head: dict[str, Any]) -> RunStatus:
@@ -253,9 +195,9 @@ class RunStateStore(Generic[TContext]):
         portable_text = _portable_or_none(parsed)
         portable = None if portable_text is None else json.loads(portable_text)
         checksum = _sha256(text)
-        full = _Encoded("full", text, portable_text, None, None, len(text.encode("utf-8")), 0, 0)
+        full = _Encoded(EncodedState("full", text, portable_text), len(text.encode("utf-8")), 0, 0)
         encoded = self._as_delta(text, native, portable, expected_version) or full
-        values: _Values = [
+        values: list[object] = [
             self.run_id,
             self.session_id,
             status or _status_of(native),
@@ -267,86 +209,10 @@ class RunStateStore(Generic[TContext]):
             json.dumps(_pending_approvals_of(parsed)),
         ]
         db = await self._db.get()
-        # One statement: inserted unless the run moved on, or another save of it is under way.
-        try:
-            inserted = await self._insert(db, values, encoded, expected_version)
-        except UniqueViolation:
-            # A concurrent save took the version after the one expected.
-            if expected_version is not None:
-                raise await self._conflict(db, expected_version) from None
-            inserted = None
-        # Otherwise take turns with the run's other saves: under the lock, a
-        # statement sees every version saved before it, so this one goes through
-        # (or the run is at another version than expected_version).
-        for _ in range(_SAVE_ATTEMPTS):
-            if inserted is not None:
-                self._remember(inserted.version, checksum, native, portable, encoded)
-                return inserted
-            try:
-                async with db.transaction() as tx:
-                    await tx.query(_LOCK, [self.run_id])
-                    inserted = await self._insert(tx, values, encoded, expected_version)
-                    if inserted is None and expected_version is None and encoded is not full:
-                        encoded = full  # the run moved on from the delta's base
-                        inserted = await self._insert(tx, values, encoded, None)
-                    if inserted is None:
-                        raise await self._conflict(tx, expected_version)
-            except UniqueViolation:
-                # A writer that does not take turns (one running the spec's statement
-                # without the lock) saved that version first.
-                if expected_version is not None:
-                    raise await self._conflict(db, expected_version) from None
-                encoded, inserted = full, None
-        latest = await self._latest(db)
-        raise RunStateConflictError(
-            f"Run {self.run_id} could not be saved: other writers took its next version {_SAVE_ATTEMPTS} times "
-            f"(it is at version {latest}). Save again.",
-            self.run_id,
-            latest,
-            latest,
-        )
-
-    async def _insert(
-        self, db: Queryable, values: _Values, encoded: _Encoded, expected_version: int | None
-    ) -> RunStateVersion | None:
-        """Appends the version unless the run's latest is not the one required (a delta's base or expected_version)."""
-        required = expected_version if encoded.base_version is None else encoded.base_version
-        rows = await db.query(
-            _INSERT,
-            [
-                *values,
-                encoded.native_state,
-                encoded.portable_state,
-                encoded.encoding,
-                self.run_id,
-                required,
-                required,
-                encoded.base_sha256,
-                self.run_id,
-                encoded.base_sha256,
-                self.run_id,
-            ],
-        )
-        return _to_version(rows[0]) if rows else None
-
-    async def _latest(self, db: Queryable) -> int:
-        [row] = await db.query(
-            "SELECT coalesce(max(version), 0)::int AS latest FROM timestep_run_states WHERE run_id = %s",
-            [self.run_id],
-        )
-        latest: int = row["latest"]
-        return latest
-
-    async def _conflict(self, db: Queryable, expected_version: int | None) -> RunStateConflictError:
-        latest = await self._latest(db)
-        assert expected_version is not None  # without one, a full version is always appended under the lock
-        return RunStateConflictError(
-            f"Run {self.run_id} is at version {latest}, not {expected_version}: another writer saved it "
-            "first. Load the latest version and decide again.",
-            self.run_id,
-            expected_version,
-            latest,
-        )
+        row, stored = await append_version(db, self.run_id, values, encoded.state, full.state, expected_version)
+        version = _to_version(row)
+        self._remember(version.version, checksum, native, portable, encoded if stored is encoded.state else full)
+        return version
 
     def _as_delta(
         self, text: str, native: Any, portable: Any, expected_version: int | None
@@ -375,11 +241,7 @@ class RunStateStore(Generic[TContext]):
             else json.dumps(delta_document(last.version, diff(last.portable, portable)), separators=(",", ":"))
         )
         return _Encoded(
-            "delta",
-            native_state,
-            portable_state,
-            last.version,
-            last.sha256,
+            EncodedState("delta", native_state, portable_state, last.version, last.sha256),
             last.full_size,
             last.deltas_size + size,
             last.deltas + 1,
@@ -425,9 +287,7 @@ class RunStateStore(Generic[TContext]):
         A version saved by the TypeScript SDK is built from its portable form.
         """
         db = await self._db.get()
-        rows = await db.query(
-            _LOAD_CHAIN, [self.run_id, version, version, self.run_id, SDK_NAME, SDK_NAME, self.run_id]
-        )
+        rows = await read_chain(db, SDK_NAME, self.run_id, version)
         if not rows:
             await self._missing(db, version)
         row = rows[-1]
@@ -439,12 +299,7 @@ class RunStateStore(Generic[TContext]):
 
     async def _missing(self, db: Queryable, version: int | None) -> NoReturn:
         """Raised when load() found no chain: the version does not exist, or its chain is broken."""
-        rows = await db.query(
-            "SELECT max(version) AS version FROM timestep_run_states "
-            "WHERE run_id = %s AND (%s::int IS NULL OR version = %s::int)",
-            [self.run_id, version, version],
-        )
-        found = rows[0]["version"] if rows else None
+        found = await find_version(db, self.run_id, version)
         if found is not None:
             raise InvalidRunStateError(
                 f"Version {found} of run {self.run_id} cannot be rebuilt: its storage is damaged "
@@ -520,7 +375,7 @@ class RunStateStore(Generic[TContext]):
         """Every saved version of the run, oldest first."""
         db = await self._db.get()
         rows = await db.query(
-            f"SELECT {_METADATA_COLUMNS} FROM timestep_run_states WHERE run_id = %s ORDER BY version",
+            f"SELECT {METADATA_COLUMNS} FROM timestep_run_states WHERE run_id = %s ORDER BY version",
             [self.run_id],
         )
         return [_to_version(row) for row in rows]
