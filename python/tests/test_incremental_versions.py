@@ -86,6 +86,15 @@ class Recorder:
         return version
 
 
+def two_writers(
+    name: str, store_options: dict[str, Any], unique_id: str
+) -> tuple[Agent[Any], RunStateStore[Any], RunStateStore[Any], Recorder]:
+    """An agent, two stores writing one run (as two processes would), and a recorder of what they save."""
+    agent = Agent(name=name)
+    stores = [RunStateStore(agent, run_id=unique_id, **store_options) for _ in range(2)]
+    return agent, stores[0], stores[1], Recorder(RunState(RunContextWrapper(context={}), "hello", agent))
+
+
 async def loads_back(store: RunStateStore[Any], agent: Agent[Any], saved: dict[int, str]) -> None:
     """Every saved version loads as the state whose text was saved."""
     for version, text in saved.items():
@@ -290,11 +299,7 @@ async def test_versions_written_as_the_other_sdk_rebuild_from_the_portable_form(
 async def test_expected_version_conflicts_still_raise(
     store_options: dict[str, Any], unique_id: str, sql: Sql
 ) -> None:
-    agent = Agent(name="Careful")
-    state = RunState(RunContextWrapper(context={"step": 0}), "hello", agent)
-    mine = RunStateStore(agent, run_id=unique_id, **store_options)
-    theirs = RunStateStore(agent, run_id=unique_id, **store_options)
-    recorder = Recorder(state)
+    agent, mine, theirs, recorder = two_writers("Careful", store_options, unique_id)
     saved = recorder.saved
 
     async def save(store: RunStateStore[Any], step: int, **kwargs: Any) -> int:
@@ -516,11 +521,7 @@ async def test_a_save_that_finds_the_run_busy_waits_its_turn(
 async def test_a_delta_is_only_written_on_the_very_version_its_store_saved(
     store_options: dict[str, Any], unique_id: str, sql: Sql
 ) -> None:
-    agent = Agent(name="Reset")
-    state = RunState(RunContextWrapper(context={"n": 0}), "hello", agent)
-    mine = RunStateStore(agent, run_id=unique_id, **store_options)
-    theirs = RunStateStore(agent, run_id=unique_id, **store_options)
-    recorder = Recorder(state)
+    agent, mine, theirs, recorder = two_writers("Reset", store_options, unique_id)
     saved = recorder.saved
     save = recorder.save
 
