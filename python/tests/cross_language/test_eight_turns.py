@@ -54,7 +54,9 @@ def play_typescript(
 class PythonHalf:
     """The Python application: the reference agents on the shared session and its RunStateStore."""
 
-    def __init__(self, store_options: dict[str, Any], session_id: str, stream: bool, weather_log: Path) -> None:
+    def __init__(
+        self, store_options: dict[str, Any], session_id: str, stream: bool, weather_log: Path, guardrails_in_parallel: bool
+    ) -> None:
         self.store_options = store_options
         self.session_id = session_id
         self.stream = stream
@@ -63,7 +65,7 @@ class PythonHalf:
             with weather_log.open("a", encoding="utf-8") as file:
                 file.write(f"python {city}\n")
 
-        self.agents: ReferenceAgents = make_agents(on_weather_call=log)
+        self.agents: ReferenceAgents = make_agents(guardrails_in_parallel=guardrails_in_parallel, on_weather_call=log)
 
     def store(self) -> RunStateStore[Any]:
         # A new store object each time, as a separate process would create.
@@ -158,18 +160,26 @@ async def test_single_language_runs_agree(store_options: dict[str, Any], unique_
     assert conversation == await python_single_language(False)
 
 
+@pytest.mark.parametrize("guardrails", ["parallel", "blocking"], ids=["parallel-guardrails", "blocking-guardrails"])
 @pytest.mark.parametrize("resumed_by", ["first", "second"], ids=["approved-by-first", "approved-by-second"])
 @pytest.mark.parametrize("first_language", ["typescript", "python"], ids=["ts-then-py", "py-then-ts"])
 @pytest.mark.parametrize("stream", [False, True], ids=["run", "stream"])
 async def test_eight_turns_split_across_languages(
-    store_options: dict[str, Any], unique_id: str, tmp_path: Path, stream: bool, first_language: str, resumed_by: str
+    store_options: dict[str, Any],
+    unique_id: str,
+    tmp_path: Path,
+    stream: bool,
+    first_language: str,
+    resumed_by: str,
+    guardrails: str,
 ) -> None:
     weather_log = tmp_path / "weather.log"
     weather_log.touch()
-    python = PythonHalf(store_options, unique_id, stream, weather_log)
+    python = PythonHalf(store_options, unique_id, stream, weather_log, guardrails_in_parallel=guardrails == "parallel")
     handover = resumed_by == "second"
-    first_half_flags = ["--leave-interrupted"] if handover else []
-    second_half_flags = ["--resume-first"] if handover else []
+    guardrail_flags = ["--blocking-guardrails"] if guardrails == "blocking" else []
+    first_half_flags = ["--leave-interrupted", *guardrail_flags] if handover else guardrail_flags
+    second_half_flags = ["--resume-first", *guardrail_flags] if handover else guardrail_flags
 
     session = DurableSession(unique_id, **store_options)
     try:

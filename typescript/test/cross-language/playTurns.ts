@@ -13,6 +13,8 @@
  *                        run state, approve it and resume it: that finishes turn first-1.
  *   --leave-interrupted  an interruption of turn `last` is saved and left for another
  *                        process; the outcome is {"interrupted": [{agent, tool, arguments}]}.
+ *   --blocking-guardrails  the agents' input guardrails run before the model call
+ *                        instead of beside it.
  *
  * Prints one JSON line, {"outcomes": [...]} (outcomes as playConversation's, the resumed
  * turn first). Every city get_weather runs for is appended to the file named by
@@ -25,13 +27,15 @@ import { playConversation, type RunTurn, type TurnOutcome } from '../support/con
 import { REFERENCE_TURNS, referenceAgents } from '../support/referenceAgents.js';
 
 const [storeArgument, sessionId, first, last, mode, ...flags] = process.argv.slice(2);
-const unknown = flags.filter((flag) => !['--resume-first', '--leave-interrupted'].includes(flag));
+const unknown = flags.filter((flag) => !['--resume-first', '--leave-interrupted', '--blocking-guardrails'].includes(flag));
 if (unknown.length > 0 || !['run', 'stream'].includes(mode)) throw new Error(`bad arguments: ${process.argv.slice(2).join(' ')}`);
 const weatherLog = process.env.TIMESTEP_WEATHER_LOG;
 if (!weatherLog) throw new Error('TIMESTEP_WEATHER_LOG is not set');
 
 const target = storeArgument.startsWith('postgres') ? { connectionString: storeArgument } : { pglitePath: storeArgument };
-const { personalAssistant, weatherCalls } = referenceAgents();
+const { personalAssistant, weatherCalls } = referenceAgents({
+  guardrailsInParallel: !flags.includes('--blocking-guardrails'),
+});
 const record = weatherCalls.push.bind(weatherCalls);
 weatherCalls.push = (...cities: string[]) => {
   for (const city of cities) appendFileSync(weatherLog, `typescript ${city}\n`);
