@@ -21,6 +21,7 @@ from agents import (
     RunContextWrapper,
     RunResult,
     RunResultStreaming,
+    Runner,
     Session,
     function_tool,
     input_guardrail,
@@ -136,6 +137,29 @@ Run = Callable[[Agent[Any], RunInput, Session], Awaitable[RunResult | RunResultS
 
 Checkpoint = Callable[[RunState[Any, Any]], Awaitable[RunState[Any, Any]]]
 """Persists an interrupted state and gives it back as a separate process would load it."""
+
+
+def bare_sdk_run(stream: bool) -> Run:
+    """The plain SDK's ``Runner.run`` (or ``run_streamed``, drained), with no Timestep in between."""
+
+    async def run(agent: Agent[Any], input: RunInput, session: Session) -> RunResult | RunResultStreaming:
+        if not stream:
+            return await Runner.run(agent, input, session=session)
+        result = Runner.run_streamed(agent, input, session=session)
+        async for _event in result.stream_events():
+            pass
+        return result
+
+    return run
+
+
+def in_memory_checkpoint(agents: ReferenceAgents) -> Checkpoint:
+    """The SDK's own round trip through ``to_string`` / ``from_string``, without a store."""
+
+    async def checkpoint(state: RunState[Any, Any]) -> RunState[Any, Any]:
+        return await RunState.from_string(agents.assistant, state.to_string())
+
+    return checkpoint
 
 
 async def play(

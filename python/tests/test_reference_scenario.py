@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from agents import Agent, Runner, RunResult, RunResultStreaming, Session, SQLiteSession
+from agents import Agent, RunResult, RunResultStreaming, Session, SQLiteSession
 from agents.run_state import RunState
-from reference_conversation import TURNS, converse, make_agents
+from reference_conversation import TURNS, bare_sdk_run, converse, in_memory_checkpoint, make_agents
 
 from timestep import DurableSession, RunInput, RunStateStore, consume_result, run_agent
 
@@ -17,19 +17,7 @@ pytestmark = pytest.mark.usefixtures("model_server")
 async def bare_sdk_conversation(*, stream: bool, guardrails_in_parallel: bool) -> tuple[list[Any], list[Any]]:
     agents = make_agents(guardrails_in_parallel=guardrails_in_parallel)
     session = SQLiteSession("reference")
-
-    async def run(agent: Agent[Any], input: RunInput, session: Session) -> RunResult | RunResultStreaming:
-        if not stream:
-            return await Runner.run(agent, input, session=session)
-        result = Runner.run_streamed(agent, input, session=session)
-        async for _event in result.stream_events():
-            pass
-        return result
-
-    async def checkpoint(state: RunState[Any, Any]) -> RunState[Any, Any]:
-        return await RunState.from_string(agents.assistant, state.to_string())
-
-    outputs = await converse(agents, session, run, checkpoint)
+    outputs = await converse(agents, session, bare_sdk_run(stream), in_memory_checkpoint(agents))
     assert agents.weather_calls == ["Oakland", "Berkeley"]
     return outputs, await session.get_items()
 

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agents import Agent, Runner, RunResult, RunResultStreaming, Session, SQLiteSession
+from agents import Agent, RunResult, RunResultStreaming, Session, SQLiteSession
 from agents.run_state import RunState
 from normalise import normalise_conversation
-from reference_conversation import TURNS, ReferenceAgents, make_agents, play
+from reference_conversation import TURNS, ReferenceAgents, bare_sdk_run, in_memory_checkpoint, make_agents, play
 from store_support import run_typescript, store_argument
 
 from timestep import DurableSession, RunInput, RunStateStore, consume_result, run_agent
@@ -128,19 +128,7 @@ async def python_single_language(stream: bool) -> list[dict[str, Any]]:
     """The normalised conversation of all eight turns played by Python alone (bare SDK, in-memory session)."""
     agents = make_agents()
     session = SQLiteSession("eight-turns")
-
-    async def run(agent: Agent[Any], input: RunInput, session: Session) -> RunResult | RunResultStreaming:
-        if not stream:
-            return await Runner.run(agent, input, session=session)
-        result = Runner.run_streamed(agent, input, session=session)
-        async for _event in result.stream_events():
-            pass
-        return result
-
-    async def checkpoint(state: RunState[Any, Any]) -> RunState[Any, Any]:
-        return await RunState.from_string(agents.assistant, state.to_string())
-
-    assert await play(agents, session, run, checkpoint) == EXPECTED_OUTCOMES
+    assert await play(agents, session, bare_sdk_run(stream), in_memory_checkpoint(agents)) == EXPECTED_OUTCOMES
     assert agents.weather_calls == ["Oakland", "Berkeley"]
     return normalise_conversation(await session.get_items(), AGENT_NAMES)
 
