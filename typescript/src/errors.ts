@@ -28,6 +28,26 @@ export class StoreUnavailableError extends TimestepError {
   readonly nothingSent: boolean;
 }
 
+/**
+ * A wait on the store took longer than its limit (`timeoutMs` option or
+ * `TIMESTEP_STORE_TIMEOUT_MS`): the embedded store's host did not answer, or
+ * another client held the database too long. Nothing of the timed-out call
+ * was committed unless `nothingSent` is false and the statement was a write
+ * whose acknowledgement was lost.
+ */
+export class StoreTimeoutError extends StoreUnavailableError {}
+
+/**
+ * A value cannot be stored as given: a string holds a NUL character or a lone
+ * UTF-16 surrogate, or a number is NaN or infinite. `path` names the offending
+ * value (e.g. `$.items[3].output`). Nothing was written.
+ */
+export class UnstorableValueError extends TimestepError {
+  constructor(message: string, readonly path: string) {
+    super(message);
+  }
+}
+
 /** The embedded store's files are open in another process. */
 export class EmbeddedStoreLockedError extends TimestepError {
   constructor(

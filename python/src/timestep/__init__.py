@@ -9,8 +9,10 @@ from .errors import (
     RunStateConflictError,
     RunStateNotFoundError,
     StoreClosedError,
+    StoreTimeoutError,
     StoreUnavailableError,
     TimestepError,
+    UnstorableValueError,
 )
 from .models.multi_model_provider import MultiModelProvider
 from .models.multi_model_provider_map import MultiModelProviderMap
@@ -55,12 +57,14 @@ __all__ = [
     "RunStateVersion",
     "RunStatus",
     "StoreClosedError",
+    "StoreTimeoutError",
     "StoreOptions",
     "StoreTarget",
     "StoreUnavailableError",
     "TimestepError",
     "UnportableRunStateError",
     "UnsupportedRunStateVersionError",
+    "UnstorableValueError",
     "app_directory",
     "consume_result",
     "parse_portable_run_state",

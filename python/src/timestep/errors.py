@@ -15,6 +15,27 @@ class StoreUnavailableError(TimestepError):
     """The database could not be reached or failed while Timestep was using it."""
 
 
+class StoreTimeoutError(StoreUnavailableError):
+    """A wait on the store took longer than its limit.
+
+    The limit is the ``timeout_ms`` option or ``TIMESTEP_STORE_TIMEOUT_MS``: the
+    embedded store's host did not answer, or another client held the database
+    too long.
+    """
+
+
+class UnstorableValueError(TimestepError):
+    """A value cannot be stored as given: a NUL character, a lone surrogate, NaN or infinity.
+
+    ``path`` names the offending value (e.g. ``$.items[3].output``). Nothing was written.
+    """
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+        """JSON path of the offending value."""
+
+
 class EmbeddedStoreUnavailableError(TimestepError):
     """The embedded store cannot be used from Python: the Timestep CLI or Node.js is missing."""
 
