@@ -97,12 +97,23 @@ export class DurableSession implements Session {
     );
   }
 
-  /** Removes and returns the most recent item, e.g. to drop a turn a guardrail rejected. */
+  /**
+   * Removes and returns the most recent item, e.g. to drop a turn a guardrail
+   * rejected. Concurrent pops each get a different item, none is lost.
+   */
   async popItem(): Promise<AgentInputItem | undefined> {
     const db = await this.db.get();
+    // One statement that locks the row it picks. Under READ COMMITTED a pop
+    // that finds the newest row locked waits; if the other pop deleted it, the
+    // row lock is skipped and LIMIT takes the next newest instead (a plain
+    // max(id) would delete nothing and return undefined). Waiting rather than
+    // SKIP LOCKED keeps the order exact when a row is locked for another reason.
     const rows = await db.query<ItemRow>(
       `DELETE FROM timestep_session_items
-       WHERE id = (SELECT max(id) FROM timestep_session_items WHERE session_id = $1)
+       WHERE id = (
+         SELECT id FROM timestep_session_items WHERE session_id = $1
+         ORDER BY id DESC LIMIT 1 FOR UPDATE
+       )
        RETURNING item, native_sdk, native_item`,
       [this.sessionId],
     );
