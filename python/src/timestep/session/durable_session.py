@@ -69,9 +69,18 @@ class DurableSession:
     async def pop_item(self) -> TResponseInputItem | None:
         """Removes and returns the most recent item, e.g. to drop a turn a guardrail rejected."""
         db = await self._db.get()
+        # One statement that locks the row it picks. Under READ COMMITTED a pop
+        # that finds the newest row locked waits; if the other pop deleted it,
+        # the locking step skips it and LIMIT takes the next newest instead (a
+        # plain max(id) would delete nothing and return None). Waiting rather
+        # than SKIP LOCKED keeps the order exact when a row is locked for
+        # another reason, e.g. by a pop that then fails.
         rows = await db.query(
             """DELETE FROM timestep_session_items
-               WHERE id = (SELECT max(id) FROM timestep_session_items WHERE session_id = %s)
+               WHERE id = (
+                 SELECT id FROM timestep_session_items WHERE session_id = %s
+                 ORDER BY id DESC LIMIT 1 FOR UPDATE
+               )
                RETURNING item""",
             [self.session_id],
         )
