@@ -106,10 +106,20 @@ def _status_of(head: dict[str, Any]) -> RunStatus:
 
 
 def _pending_approvals_of(state: RunState[Any, Any]) -> list[PendingApproval]:
+    """The interruptions still waiting for a decision.
+
+    approve()/reject() record the decision in the state's context and leave the
+    interruption in place until the run resumes, so decided calls are left out.
+    """
+    # RunState has no public accessor for its context wrapper, which holds the decisions.
+    decisions = getattr(state, "_context", None)
     approvals: list[PendingApproval] = []
     for item in state.get_interruptions():
         raw = item.raw_item
         call_id = raw.get("call_id") if isinstance(raw, dict) else getattr(raw, "call_id", None)
+        tool = item.tool_name or item.name
+        if decisions is not None and call_id and tool and decisions.is_tool_approved(tool, call_id) is not None:
+            continue
         approvals.append(
             {"agent": item.agent.name, "tool": item.name or "unknown", "call_id": call_id, "arguments": item.arguments}
         )
