@@ -15,6 +15,14 @@ function isConnectionFailure(error: unknown): boolean {
 /** Node's network errors name the host but never the password; keep it that way. */
 function unavailable(error: unknown, connectionString: string, nothingSent: boolean): StoreUnavailableError {
   const code = (error as { code?: string } | null)?.code;
+  if (code === 'ERR_INVALID_URL') {
+    // No cause: Node's URL error carries the whole string, password included.
+    return new StoreUnavailableError(
+      `The PostgreSQL connection string ${redactConnectionString(connectionString)} is not a valid URL. ` +
+        'Percent-encode special characters (: / ? # @ %) in the user name and password, and use a port from 1 to 65535.',
+      { nothingSent },
+    );
+  }
   return new StoreUnavailableError(
     `PostgreSQL at ${redactConnectionString(connectionString)} is unavailable (${code || (error as Error).message}). ` +
       'Check that the server is running and TIMESTEP_DB_URL is right; the next call reconnects.',
