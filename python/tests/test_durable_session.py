@@ -9,7 +9,7 @@ import pytest
 from agents.memory.session import Session
 from store_support import Sql
 
-from timestep import DurableSession, InvalidIdentifierError, StoreClosedError
+from timestep import DurableSession, InvalidIdentifierError, StoreClosedError, UnstorableValueError
 
 
 def message(role: str, text: str) -> dict[str, Any]:
@@ -119,3 +119,36 @@ def test_unusable_session_ids_are_rejected(bad_id: str) -> None:
 def test_session_id_defaults_to_a_new_uuid() -> None:
     first, second = DurableSession(), DurableSession()
     assert len(first.session_id) == 36 and first.session_id != second.session_id
+
+
+@pytest.mark.parametrize(
+    ("bad_item", "path", "kind"),
+    [
+        (message("user", "nul \0 inside"), "$.items[1].content", "NUL"),
+        (
+            {"type": "function_call_output", "call_id": "call_1", "output": "half \ud83d of an emoji"},
+            "$.items[1].output",
+            "lone surrogate",
+        ),
+        ({"role": "user", "content": [{"type": "input_text", "text": "x", "score": float("nan")}]}, "$.items[1].content[0].score", "nan"),
+        ({"role": "user", "content": "x", "meta": {"big": float("inf")}}, "$.items[1].meta.big", "inf"),
+        ({"role": "user", "content": "x", "meta": {"key\0": 1}}, '$.items[1].meta["key\\u0000"]', "NUL"),
+    ],
+    ids=["nul", "lone-surrogate", "nan", "infinity", "nul-in-key"],
+)
+async def test_unstorable_items_are_refused_and_nothing_is_written(
+    store_options: dict[str, Any], unique_id: str, bad_item: dict[str, Any], path: str, kind: str
+) -> None:
+    # Issue 13 item 4: these crashed with a raw database error (NaN was stored as invalid JSON).
+    session = DurableSession(unique_id, **store_options)
+    await session.add_items([message("user", "kept")])
+    with pytest.raises(UnstorableValueError, match=kind) as refused:
+        await session.add_items([message("user", "same batch"), bad_item])  # type: ignore[list-item]
+    assert refused.value.path == path
+    assert await session.get_items() == [message("user", "kept")]
+    await session.close()
+
+
+def test_session_ids_with_lone_surrogates_are_rejected() -> None:
+    with pytest.raises(InvalidIdentifierError, match="session_id contains a lone surrogate"):
+        DurableSession("conversation-\udc00")

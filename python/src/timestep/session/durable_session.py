@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from typing import Self
+from typing import Any, Self
 
 from agents.items import TResponseInputItem
-from agents.memory.session_settings import SessionSettings
+from agents.memory.session_settings import SessionSettings, coerce_session_settings, resolve_session_limit
 
 from ..store.connect import DatabaseHandle, StoreOptions
 from ..store.identifiers import check_identifier
 from ..store.sdk_info import SDK_NAME
+from ..store.storable_value import check_storable_json
 
 
 class DurableSession:
@@ -24,7 +25,10 @@ class DurableSession:
     """
 
     session_settings: SessionSettings | None = None
-    """Part of the SDK's Session protocol; None leaves the limit to the run config."""
+    """Part of the SDK's Session protocol: ``limit`` is the default of ``get_items``.
+
+    A run's ``RunConfig(session_settings=...)`` overrides it for that run.
+    """
 
     def __init__(
         self,
@@ -33,15 +37,28 @@ class DurableSession:
         connection_string: str | None = None,
         use_pglite: bool | None = None,
         pglite_path: str | os.PathLike[str] | None = None,
+        session_settings: SessionSettings | dict[str, Any] | None = None,
     ) -> None:
-        """``session_id`` continues an existing conversation; a new random id otherwise."""
+        """``session_id`` continues an existing conversation; a new random id otherwise.
+
+        ``session_settings`` (or a dict of its fields), as for the SDK's own
+        sessions: its ``limit`` is how many recent items ``get_items()`` returns.
+        """
+        # Coerced like the SDK's sessions do, so an unknown field is a TypeError here.
+        self.session_settings = (
+            SessionSettings() if session_settings is None else coerce_session_settings(session_settings)
+        )
         self.session_id = check_identifier("session_id", session_id if session_id is not None else str(uuid.uuid4()))
         self._db = DatabaseHandle(
             StoreOptions(connection_string, use_pglite, pglite_path), f"DurableSession {self.session_id}"
         )
 
     async def get_items(self, limit: int | None = None) -> list[TResponseInputItem]:
-        """The conversation in order; with ``limit``, only its most recent ``limit`` items."""
+        """The conversation in order; with ``limit``, only its most recent ``limit`` items.
+
+        Without ``limit``, ``session_settings.limit`` applies (None: every item).
+        """
+        limit = resolve_session_limit(limit, self.session_settings)
         if limit is not None and limit <= 0:
             return []
         db = await self._db.get()
@@ -55,12 +72,20 @@ class DurableSession:
         return [row["item"] for row in rows]
 
     async def add_items(self, items: list[TResponseInputItem]) -> None:
+        """Appends ``items``; all or none.
+
+        An item holding a NUL character, a lone surrogate, NaN or infinity raises
+        ``UnstorableValueError`` (its ``path`` names the value) and nothing is written.
+        """
         if not items:
             return
+        texts = [json.dumps(item) for item in items]
+        for index, (item, text) in enumerate(zip(items, texts)):
+            check_storable_json(text, item, f"$.items[{index}]")
         db = await self._db.get()
         # The Responses item is already this SDK's own form: no native copy is kept.
         values = ", ".join("(%s, %s::jsonb, %s, NULL)" for _ in items)
-        params = [value for item in items for value in (self.session_id, json.dumps(item), SDK_NAME)]
+        params = [value for text in texts for value in (self.session_id, text, SDK_NAME)]
         await db.query(
             f"INSERT INTO timestep_session_items (session_id, item, native_sdk, native_item) VALUES {values}",
             params,

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Literal
 
 from ..errors import InvalidIdentifierError
 
 MAX_IDENTIFIER_LENGTH = 512
+"""Counted in code points (``len``), as in TypeScript."""
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _describe(value: object) -> str:
@@ -31,4 +35,10 @@ def check_identifier(kind: Literal["run_id", "session_id"], value: object) -> st
         )
     if "\0" in value:
         raise InvalidIdentifierError(f"{kind} contains a NUL character, which the store cannot hold.")
+    surrogate = _SURROGATE.search(value)
+    if surrogate is not None:
+        # Not encodable as UTF-8; replacing it (as TextEncoder does) would make distinct ids collide.
+        raise InvalidIdentifierError(
+            f"{kind} contains a lone surrogate (U+{ord(surrogate.group()):04X}), which is not valid Unicode."
+        )
     return value

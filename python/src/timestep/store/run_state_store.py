@@ -8,7 +8,7 @@ import os
 import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Generic, Literal, NoReturn, Self, TypedDict, TypeVar
+from typing import Any, Generic, Literal, NoReturn, Self, TypedDict, TypeVar, get_args
 
 from agents import Agent
 from agents.run_state import RunState
@@ -23,12 +23,18 @@ from .database import Queryable, Row
 from .identifiers import check_identifier
 from .sdk_info import SDK_NAME, SDK_VERSION
 from .state_delta import apply_delta, apply_delta_document, delta_document, diff
+from .storable_value import check_storable_json
 from .version_table import METADATA_COLUMNS, EncodedState, append_version, find_version, read_chain
 
 TContext = TypeVar("TContext")
 
 RunStatus = Literal["interrupted", "checkpoint", "final"]
 """interrupted: waiting for approvals; checkpoint: mid-run; final: the run finished."""
+
+_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
+
+# Versions are PostgreSQL integers.
+_MAX_VERSION = 2**31 - 1
 
 
 class PendingApproval(TypedDict):
@@ -126,6 +132,14 @@ def _pending_approvals_of(state: RunState[Any, Any]) -> list[PendingApproval]:
     return approvals
 
 
+def _check_version(name: str, value: object, lowest: int, advice: str) -> None:
+    """A version number argument must be an int the table can hold (bool is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= _MAX_VERSION:
+        raise InvalidRunStateError(
+            f"{name} must be a whole number from {lowest} to {_MAX_VERSION}{advice}, got {value!r}."
+        )
+
+
 def _portable_or_none(state: RunState[Any, Any]) -> str | None:
     """The portable form as JSON text, or None when the state holds something it cannot carry."""
     try:
@@ -190,6 +204,13 @@ class RunStateStore(Generic[TContext]):
         ``expected_version`` (0 for the first save), nothing is written and
         ``RunStateConflictError`` is raised if the store holds another latest version.
         """
+        if status is not None and status not in _STATUSES:
+            raise InvalidRunStateError(
+                f"status must be one of {', '.join(map(repr, _STATUSES))} or None (derived from the state), "
+                f"got {status!r}."
+            )
+        if expected_version is not None:
+            _check_version("expected_version", expected_version, 0, " (0 for the run's first save)")
         try:
             return await self._save(state, status, expected_version)
         except BaseException:
@@ -202,6 +223,7 @@ class RunStateStore(Generic[TContext]):
     ) -> RunStateVersion:
         text, parsed = await self._serialise(state)
         native = json.loads(text)
+        check_storable_json(text, native, "$.state")
         portable_text = _portable_or_none(parsed)
         portable = None if portable_text is None else json.loads(portable_text)
         checksum = _sha256(text)
@@ -267,7 +289,14 @@ class RunStateStore(Generic[TContext]):
 
     async def _serialise(self, state: RunState[TContext, Any] | str) -> tuple[str, RunState[Any, Any]]:
         if isinstance(state, RunState):
-            text = state.to_string()
+            try:
+                text = state.to_string()
+            except (TypeError, ValueError) as error:  # json.dumps: circular or not JSON
+                raise InvalidRunStateError(
+                    f"Cannot save run state for run {self.run_id}: it cannot be serialised ({error}). "
+                    "Keep the run context JSON-serialisable (no cycles, sets, bytes or other objects), "
+                    "or pass the SDK a context_serializer."
+                ) from error
             # Cheap check instead of a full reparse: the state must name only
             # agents of this store's graph, or load() could never bind it.
             require_known_agents(build_graph(self._agent), json.loads(text))
@@ -296,6 +325,8 @@ class RunStateStore(Generic[TContext]):
         ``context`` replaces the serialised context, e.g. to restore objects that are not JSON.
         A version saved by the TypeScript SDK is built from its portable form.
         """
+        if version is not None:
+            _check_version("version", version, 1, " (see store.history())")
         db = await self._db.get()
         rows = await read_chain(db, SDK_NAME, self.run_id, version)
         if not rows:
