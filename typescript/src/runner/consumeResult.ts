@@ -22,7 +22,9 @@ export async function consumeResult<TContext, TAgent extends Agent<any, any>>(
   if (!(result instanceof StreamedRunResult)) return result;
   // A locked stream has another reader (toTextStream() locks it for good);
   // reading it here would throw, and that reader already moves the run on.
-  if (!result.toStream().locked) {
+  // (The SDK types the stream with its own minimal interface, which omits `locked`.)
+  const stream = result.toStream();
+  if (!('locked' in stream && stream.locked === true)) {
     for await (const _event of result) {
       // Reading the events is what lets the run advance.
     }
