@@ -97,6 +97,44 @@ async def test_password_never_appears_in_errors(url: str) -> None:
     await store.close()
 
 
+# Issue 13 item 9: every piece of this password showed in errors when it was not percent-encoded.
+SPLIT_PASSWORD = "Zq9x/Kw7v?Jm4t#Rb8n@Yp6c"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://app:Zq9x/Kw7v@127.0.0.1:{port}/app",
+        "postgresql://app:Zq9x?Kw7v@127.0.0.1:{port}/app",
+        "postgresql://app:Zq9x#Kw7v@127.0.0.1:{port}/app",
+        "postgresql://app:Zq9x@Kw7v@127.0.0.1:{port}/app",
+        "postgresql://app:" + SPLIT_PASSWORD + "@127.0.0.1:{port}/app",
+        "postgresql://app:Zq9xKw7v@127.0.0.1:99999/app",
+        "postgresql://app:Zq9xKw7v@127.0.0.1:notaport/app",
+        "postgresql://app@127.0.0.1:notaport/app?password=Zq9xKw7v",
+        "postgresql://app@127.0.0.1:{port}/app?sslmode=disable&password=Zq9x/Kw7v",
+    ],
+    ids=["slash", "question-mark", "hash", "at", "all", "port-too-big", "port-not-a-number", "query-bad-port", "query"],
+)
+async def test_no_piece_of_an_unencoded_password_appears_in_errors(url: str) -> None:
+    session = DurableSession("any", connection_string=url.format(port=closed_port()))
+    with pytest.raises(StoreUnavailableError) as failure:
+        await session.get_items()
+    printed = "".join(traceback.format_exception(failure.value))
+    for piece in ("Zq9x", "Kw7v", "Jm4t", "Rb8n", "Yp6c"):
+        assert piece not in printed
+    assert "***" in str(failure.value) and "127.0.0.1" in str(failure.value)
+    await session.close()
+
+
+def test_redaction_hides_everything_a_parser_could_take_for_the_password() -> None:
+    assert redact_connection_string(f"postgresql://app:{SPLIT_PASSWORD}@db:5432/app") == "postgresql://app:***@db:5432/app"
+    assert (
+        redact_connection_string("postgresql://u@db/app?sslpassword=k3y&password=p4ss")
+        == "postgresql://u@db/app?sslpassword=***&password=***"
+    )
+
+
 CLUSTER = str(REPO / "testing/postgres/cluster.sh")
 
 
