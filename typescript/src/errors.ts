@@ -99,3 +99,22 @@ export class IncompatibleStoreError extends TimestepError {}
 
 /** A run or session id is empty, too long or contains a NUL character. */
 export class InvalidIdentifierError extends TimestepError {}
+
+/**
+ * The installed `@openai/agents` is not one this Timestep supports: its version
+ * is outside `supportedVersions`, or a run state came from a second copy of the
+ * SDK (one installed beside the copy Timestep uses). Install a supported
+ * version so that a single copy remains.
+ */
+export class UnsupportedSdkVersionError extends TimestepError {
+  constructor(
+    message: string,
+    readonly sdkName: string,
+    /** The version of the copy Timestep uses. */
+    readonly installedVersion: string,
+    /** The supported versions, as an npm range (the package's peerDependencies). */
+    readonly supportedVersions: string,
+  ) {
+    super(message);
+  }
+}

@@ -8,8 +8,9 @@ import { REPO_ROOT, freshAppDirectory, useScriptedOpenAI } from './support/envir
 import type { ModelServer } from '../../testing/model-server/server.mjs';
 
 /**
- * The README's TypeScript quick start, run exactly as written (it imports the
- * built package by name, so this needs `npm run build`, which the test script does).
+ * The README's TypeScript quick start, type-checked and run exactly as written
+ * (it imports the built package by name, so this needs `npm run build`, which
+ * the test script does).
  */
 let server: ModelServer;
 before(async () => {
@@ -25,12 +26,27 @@ function quickStartCode(): string {
   return match[1];
 }
 
-test('the README quick start runs as written and finishes the approved refund', async () => {
-  // Inside the package folder, so the package and @openai/agents resolve as for a user.
+/** Writes the quick start into a folder inside the package, so the package and @openai/agents resolve as for a user. */
+function withQuickStartFile(use: (file: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(REPO_ROOT, 'typescript', '.quick-start-'));
-  try {
-    const file = join(dir, 'quick-start.mts');
-    writeFileSync(file, quickStartCode());
+  const file = join(dir, 'quick-start.mts');
+  writeFileSync(file, quickStartCode());
+  return use(file).finally(() => rmSync(dir, { recursive: true, force: true }));
+}
+
+test('the README quick start type-checks under tsc --strict', async () => {
+  await withQuickStartFile(async (file) => {
+    // The settings a user's strict NodeNext project has; a type error fails with tsc's report.
+    const tsc = join(REPO_ROOT, 'typescript/node_modules/.bin/tsc');
+    const flags = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--skipLibCheck'];
+    await promisify(execFile)(tsc, [...flags, file]).catch((error: { stdout?: string }) => {
+      assert.fail(`tsc rejects the README quick start:\n${error.stdout ?? String(error)}`);
+    });
+  });
+});
+
+test('the README quick start runs as written and finishes the approved refund', async () => {
+  await withQuickStartFile(async (file) => {
     const { stdout } = await promisify(execFile)(join(REPO_ROOT, 'typescript/node_modules/.bin/tsx'), [file], {
       env: { ...process.env, TIMESTEP_HOME: freshAppDirectory() },
     });
@@ -39,7 +55,5 @@ test('the README quick start runs as written and finishes the approved refund', 
       server.requests.map((request) => request.ruleId),
       ['refund-request', 'refund-done'],
     );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

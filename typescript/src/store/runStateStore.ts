@@ -15,7 +15,7 @@ import {
   type VersionRow,
 } from './versionTable.js';
 import { applyDelta, applyDeltaDocument, deltaDocument, diff } from './stateDelta.js';
-import { SDK_NAME, SDK_VERSION } from './sdkInfo.js';
+import { SDK_NAME, SDK_VERSION, anotherSdkCopyError } from './sdkInfo.js';
 import { buildGraph, requireAgent } from '../portable-state/agentGraph.js';
 import { UnportableRunStateError } from '../portable-state/errors.js';
 import { fromPortableRunState } from '../portable-state/fromPortable.js';
@@ -209,9 +209,14 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
 
   /**
    * Appends `state` as the run's next version and returns what was recorded.
-   * Accepts a `RunState` or the string of `state.toString()`.
+   * Accepts a `RunState` or the string of `state.toString()`. The state's
+   * context may be any subtype of the store's (a run started without a
+   * context has `RunState<undefined>`, which a `RunStateStore<unknown>` takes).
    */
-  async save(state: RunState<TContext, TAgent> | string, options: SaveOptions = {}): Promise<RunStateVersion> {
+  async save<TStateContext extends TContext>(
+    state: RunState<TStateContext, TAgent> | string,
+    options: SaveOptions = {},
+  ): Promise<RunStateVersion> {
     const last = this.lastSaved;
     // Whatever happens, the run may move on: unless this save succeeds, the next one is a full version.
     this.lastSaved = undefined;
@@ -272,7 +277,7 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
     return { encoding: 'delta', base: last.version, baseSha256: last.sha256, nativeText, portableText };
   }
 
-  private async serialise(state: RunState<TContext, TAgent> | string) {
+  private async serialise(state: unknown) {
     if (state instanceof RunState) {
       const json = toJsonWithoutStackTraces(state) as unknown as NativeStateJson;
       // Cheap check instead of a full reparse: the state must name only agents
@@ -286,6 +291,8 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
       await this.parse(state, 'save');
       return { text: state, json: JSON.parse(state) as NativeStateJson };
     }
+    const anotherCopy = anotherSdkCopyError(state);
+    if (anotherCopy) throw anotherCopy;
     throw new InvalidRunStateError(
       `save() takes a RunState (e.g. result.state) or its toString(); got ${state === null ? 'null' : typeof state}.`,
     );
