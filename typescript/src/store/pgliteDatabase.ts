@@ -2,6 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { Database, Queryable } from './database.js';
 import { EmbeddedLock } from './embeddedLock.js';
 import { Floor } from './embedded/floor.js';
+import { resetSession } from './embedded/sessionReset.js';
 import { seedFromTemplate } from './embedded/dataDirTemplate.js';
 
 type PGliteQueryable = Pick<PGlite, 'query' | 'exec'>;
@@ -31,25 +32,31 @@ const QUIET_TIMERS = ['-c', 'log_startup_progress_interval=0', '-c', 'track_coun
 export class PgliteDatabase implements Database {
   readonly kind = 'pglite' as const;
   /** Shared with the socket server, so in-process work and socket clients take turns. */
-  readonly floor = new Floor();
+  readonly floor: Floor;
   private readonly inner: Queryable;
 
   private constructor(
     /** The PGlite instance, for serving it to other processes over a socket. */
     readonly pglite: PGlite,
     private readonly lock: EmbeddedLock,
+    timeoutMs: number,
   ) {
     this.inner = wrap(pglite);
+    this.floor = new Floor(() => resetSession(pglite), timeoutMs);
   }
 
-  /** Opens (creating if needed) the data directory, which this process then holds exclusively. */
-  static async open(dataDir: string): Promise<PgliteDatabase> {
-    const lock = EmbeddedLock.acquire(`${dataDir}.lock`, `at ${dataDir}`);
+  /**
+   * Opens (creating if needed) the data directory, which this process then
+   * holds exclusively. `timeoutMs` (0: none) bounds each wait for the floor
+   * (`StoreTimeoutError`).
+   */
+  static async open(dataDir: string, { timeoutMs = 0 }: { timeoutMs?: number } = {}): Promise<PgliteDatabase> {
+    const lock = await EmbeddedLock.acquire(`${dataDir}.lock`, `at ${dataDir}`);
     try {
       seedFromTemplate(dataDir);
       const pglite = new PGlite(dataDir, { startParams: [...PGlite.defaultStartParams, ...QUIET_TIMERS] });
       await pglite.waitReady;
-      return new PgliteDatabase(pglite, lock);
+      return new PgliteDatabase(pglite, lock, timeoutMs);
     } catch (error) {
       lock.release();
       throw error;
