@@ -1,5 +1,7 @@
 """Timestep: durable, cross-language runs for the OpenAI Agents SDK."""
 
+# First, before anything imports the SDK: importing it checks the SDK's version.
+from . import sdk_version  # noqa: F401
 from .errors import (
     EmbeddedStoreLockedError,
     EmbeddedStoreUnavailableError,
@@ -13,6 +15,7 @@ from .errors import (
     StoreUnavailableError,
     TimestepError,
     UnstorableValueError,
+    UnsupportedSdkVersionError,
 )
 from .models.multi_model_provider import MultiModelProvider
 from .models.multi_model_provider_map import MultiModelProviderMap
@@ -64,6 +67,7 @@ __all__ = [
     "TimestepError",
     "UnportableRunStateError",
     "UnsupportedRunStateVersionError",
+    "UnsupportedSdkVersionError",
     "UnstorableValueError",
     "app_directory",
     "consume_result",

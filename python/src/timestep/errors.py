@@ -89,3 +89,18 @@ class IncompatibleStoreError(TimestepError):
 
 class InvalidIdentifierError(TimestepError):
     """A run or session id is empty, too long or contains a NUL character."""
+
+
+class UnsupportedSdkVersionError(TimestepError):
+    """The installed ``openai-agents`` is not a version this Timestep supports.
+
+    ``installed_version`` is the version found, ``supported_versions`` the
+    supported range (the package's dependency specifier). Install a supported
+    version.
+    """
+
+    def __init__(self, message: str, sdk_name: str, installed_version: str, supported_versions: str) -> None:
+        super().__init__(message)
+        self.sdk_name = sdk_name
+        self.installed_version = installed_version
+        self.supported_versions = supported_versions

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import version
+from ..sdk_version import SDK_NAME, SDK_VERSION
 
-SDK_NAME = "openai-agents"
-SDK_VERSION = version("openai-agents")
+__all__ = ["SDK_NAME", "SDK_VERSION"]
