@@ -1,0 +1,175 @@
+import type { Database } from '../store/database.js';
+import type { ResponsesItem } from '../portable-state/responsesItems.js';
+import { DurableRunConflictError } from './errors.js';
+
+/** Format name and version written into every `segment_started` entry (spec/run-journal). */
+export const RUN_JOURNAL_FORMAT = 'timestep.run-journal';
+export const RUN_JOURNAL_VERSION = 1;
+
+export type DurableRunStatus = 'running' | 'interrupted' | 'finished' | 'failed';
+
+/** Starts a segment: from new input (segment 0) or from a RunState carrying approval decisions. */
+export interface SegmentStartedBody {
+  format: typeof RUN_JOURNAL_FORMAT;
+  version: number;
+  /** Name of the agent the segment starts with (the run's starting agent for segment 0). */
+  agent: string;
+  /** The new input, for a segment started from input. */
+  input: ResponsesItem[] | null;
+  /** The RunState, for a segment started from one. */
+  state: { sdk: string; sdk_version: string; native: string; portable: unknown } | null;
+  /** The session the run appends to, and how many items it held before this segment. */
+  session: { id: string; items_before: number } | null;
+  max_turns: number | null;
+}
+
+export interface ModelResponseBody {
+  /** Position of the response in the run, counting every segment: 0, 1, 2, … */
+  ordinal: number;
+  /** How many input items the request had: a replay that differs has diverged. */
+  input_items: number;
+  response_id: string | null;
+  request_id: string | null;
+  usage: Record<string, unknown>;
+  output: ResponsesItem[];
+  provider_data: Record<string, unknown> | null;
+}
+
+export interface ToolStartedBody {
+  call_id: string;
+  tool: string;
+  arguments: string;
+}
+
+export interface ToolResultBody {
+  call_id: string;
+  /** What the tool returned, as JSON. */
+  output: unknown;
+}
+
+export interface ToolInDoubtBody {
+  call_id: string;
+  tool: string;
+  arguments: string;
+}
+
+export interface SegmentEndedBody {
+  outcome: 'finished' | 'interrupted';
+}
+
+interface Bodies {
+  segment_started: SegmentStartedBody;
+  model_response: ModelResponseBody;
+  tool_started: ToolStartedBody;
+  tool_result: ToolResultBody;
+  tool_in_doubt: ToolInDoubtBody;
+  segment_ended: SegmentEndedBody;
+}
+
+export type JournalEntryKind = keyof Bodies;
+
+export type JournalEntry = {
+  [K in JournalEntryKind]: { seq: number; segment: number; kind: K; key: string | null; body: Bodies[K] };
+}[JournalEntryKind];
+
+export interface DurableRunRow {
+  run_id: string;
+  session_id: string | null;
+  agent: string;
+  status: DurableRunStatus;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * One run's journal in the store: its entries as read when the run was
+ * opened, and appends, which are serialised (tools of one turn may run in
+ * parallel) and numbered `seq = last + 1` so a second writer collides.
+ */
+export class RunJournal {
+  private lastSeq: number;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly db: Database,
+    readonly runId: string,
+    readonly run: DurableRunRow | null,
+    readonly entries: readonly JournalEntry[],
+  ) {
+    this.lastSeq = entries.at(-1)?.seq ?? 0;
+  }
+
+  static async open(db: Database, runId: string): Promise<RunJournal> {
+    const [run] = await db.query<DurableRunRow>(
+      'SELECT run_id, session_id, agent, status FROM timestep_durable_runs WHERE run_id = $1',
+      [runId],
+    );
+    const entries = await db.query<JournalEntry>(
+      'SELECT seq, segment, kind, key, body FROM timestep_run_journal WHERE run_id = $1 ORDER BY seq',
+      [runId],
+    );
+    return new RunJournal(db, runId, run ?? null, entries);
+  }
+
+  /** Creates the run's row (first segment of a new run) and appends its first entry, atomically. */
+  async create(sessionId: string | null, body: SegmentStartedBody): Promise<void> {
+    await this.serialised(async () => {
+      try {
+        await this.db.transaction(async (tx) => {
+          await tx.query(
+            `INSERT INTO timestep_durable_runs (run_id, session_id, agent, status) VALUES ($1, $2, $3, 'running')`,
+            [this.runId, sessionId, body.agent],
+          );
+          await tx.query(
+            `INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body)
+             VALUES ($1, 1, 0, 'segment_started', NULL, $2::jsonb)`,
+            [this.runId, JSON.stringify(body)],
+          );
+        });
+      } catch (error) {
+        throw this.conflictOr(error);
+      }
+      this.lastSeq = 1;
+    });
+  }
+
+  /** Appends one entry after every append already requested. */
+  append<K extends JournalEntryKind>(segment: number, kind: K, key: string | null, body: Bodies[K]): Promise<void> {
+    return this.serialised(async () => {
+      const seq = this.lastSeq + 1;
+      try {
+        await this.db.query(
+          `INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body) VALUES ($1, $2, $3, $4, $5, $6::jsonb)`,
+          [this.runId, seq, segment, kind, key, JSON.stringify(body)],
+        );
+      } catch (error) {
+        throw this.conflictOr(error);
+      }
+      this.lastSeq = seq;
+    });
+  }
+
+  async setStatus(status: DurableRunStatus): Promise<void> {
+    await this.serialised(() =>
+      this.db.query('UPDATE timestep_durable_runs SET status = $2, updated_at = now() WHERE run_id = $1', [
+        this.runId,
+        status,
+      ]),
+    );
+  }
+
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(work);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  private conflictOr(error: unknown): unknown {
+    if ((error as { code?: string } | null)?.code !== UNIQUE_VIOLATION) return error;
+    return new DurableRunConflictError(
+      `Another process is running durable run ${this.runId} (its journal changed under this one). ` +
+        'Let that process finish it, or resume the run again once it has stopped.',
+      this.runId,
+    );
+  }
+}

@@ -1,0 +1,134 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import {
+  DurableRunMismatchError,
+  DurableSession,
+  consumeResult,
+  runAgent,
+} from '../../src/index.js';
+import { backends, freshAppDirectory, useScriptedOpenAI } from '../support/environment.js';
+import type { ModelServer } from '../../../testing/model-server/server.mjs';
+import { MODEL_CALLS, STEPS, STEPPER_INPUT, stepAgent, stepCounts } from './stepAgent.js';
+import { childArgs, conversation, journaledModelCalls, runChild, storedJournal } from './support.js';
+
+let server: ModelServer;
+before(async () => {
+  server = await useScriptedOpenAI('durable-twenty-steps');
+});
+after(() => server.close());
+
+const effects = () => join(freshAppDirectory(), 'effects.txt');
+const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+const everyStepOnce = (file: string) =>
+  assert.deepEqual([...stepCounts(lines(file))], Array.from({ length: STEPS }, (_, i) => [i + 1, 1]));
+
+for (const { name, options: store } of backends()) {
+  describe(`durable runs (${name})`, () => {
+    const durable = (runId: string) => ({ durable: { runId, ...store }, maxTurns: 30 });
+
+    test('a durable run has the conversation of a plain run; resuming it once finished makes no calls', async () => {
+      const plainSession = new DurableSession(store);
+      const plainEffects = effects();
+      const plain = await runAgent(stepAgent({ effectsFile: plainEffects }), STEPPER_INPUT, plainSession, false, { maxTurns: 30 });
+
+      const runId = `finished-${randomUUID()}`;
+      const session = new DurableSession(store);
+      const file = effects();
+      const agent = stepAgent({ effectsFile: file });
+      const before = server.requests.length;
+      const first = await runAgent(agent, STEPPER_INPUT, session, false, durable(runId));
+      assert.equal(server.requests.length - before, MODEL_CALLS);
+      assert.equal(first.finalOutput, plain.finalOutput);
+      assert.deepEqual(await conversation(session), await conversation(plainSession));
+      everyStepOnce(file);
+
+      const afterRun = server.requests.length;
+      for (const input of [STEPPER_INPUT, []]) {
+        const again = await runAgent(agent, input, session, false, durable(runId));
+        assert.equal(again.finalOutput, first.finalOutput);
+      }
+      assert.equal(server.requests.length, afterRun, 'no model call was sent again');
+      everyStepOnce(file);
+      assert.deepEqual(await conversation(session), await conversation(plainSession), 'no item was added twice');
+      const journal = await storedJournal(store, runId);
+      assert.equal(journaledModelCalls(journal), MODEL_CALLS);
+      await Promise.all([plainSession.close(), session.close()]);
+    });
+
+    test('a streamed durable run is journaled and resumes without calls', async () => {
+      const runId = `streamed-${randomUUID()}`;
+      const session = new DurableSession(store);
+      const file = effects();
+      const agent = stepAgent({ effectsFile: file });
+      const before = server.requests.length;
+      const streamed = await consumeResult(await runAgent(agent, STEPPER_INPUT, session, true, durable(runId)));
+      assert.equal(server.requests.length - before, MODEL_CALLS);
+      const replayed = await runAgent(agent, [], session, false, durable(runId));
+      assert.equal(replayed.finalOutput, streamed.finalOutput);
+      assert.equal(server.requests.length - before, MODEL_CALLS);
+      everyStepOnce(file);
+      await session.close();
+    });
+
+    test('a call in doubt of a tool not declared idempotent comes back as an approval; approving runs it once more', async () => {
+      const runId = `in-doubt-${randomUUID()}`;
+      const sessionId = randomUUID();
+      const file = effects();
+      const before = server.requests.length;
+      const killed = await runChild(childArgs(store, runId, sessionId, file, '--hang-at', '3'), (line, kill) => {
+        if (line.event === 'step' && line.step === 3) kill();
+      });
+      assert.ok(killed.killed);
+      assert.equal(server.requests.length - before, 3, 'three model calls before the crash');
+
+      const session = new DurableSession({ sessionId, ...store });
+      const agent = stepAgent({ effectsFile: file });
+      const resumed = await runAgent(agent, STEPPER_INPUT, session, false, durable(runId));
+      assert.equal(server.requests.length - before, 3, 'the resume replayed the journaled calls');
+      assert.equal(resumed.interruptions.length, 1);
+      assert.deepEqual(JSON.parse((resumed.interruptions[0].rawItem as { arguments: string }).arguments), { step: 3 });
+      const inDoubt = (await storedJournal(store, runId)).filter((entry) => entry.kind === 'tool_in_doubt');
+      assert.equal(inDoubt.length, 1, 'the journal records the call in doubt');
+
+      resumed.state.approve(resumed.interruptions[0]);
+      const finished = await runAgent(agent, resumed.state, session, false, durable(runId));
+      assert.equal(finished.finalOutput, 'All 20 steps are recorded.');
+      assert.equal(server.requests.length - before, MODEL_CALLS, 'every model call was sent once');
+      everyStepOnce(file); // step 3 hung before its effect, so running it again made it happen once
+      await session.close();
+    });
+
+    test('a call in doubt of an idempotent tool is run again without asking', async () => {
+      const runId = `idempotent-${randomUUID()}`;
+      const sessionId = randomUUID();
+      const file = effects();
+      const before = server.requests.length;
+      await runChild(childArgs(store, runId, sessionId, file, '--hang-at', '5', '--idempotent'), (line, kill) => {
+        if (line.event === 'step' && line.step === 5) kill();
+      });
+      const session = new DurableSession({ sessionId, ...store });
+      const result = await runAgent(stepAgent({ effectsFile: file, idempotent: true }), [], session, false, durable(runId));
+      assert.equal(result.interruptions.length, 0);
+      assert.equal(result.finalOutput, 'All 20 steps are recorded.');
+      assert.equal(server.requests.length - before, MODEL_CALLS);
+      everyStepOnce(file);
+      await session.close();
+    });
+
+    test('resuming with other input or another session is refused and writes nothing', async () => {
+      const runId = `mismatch-${randomUUID()}`;
+      const session = new DurableSession(store);
+      const agent = stepAgent({ effectsFile: effects() });
+      await runAgent(agent, STEPPER_INPUT, session, false, durable(runId));
+      const journal = await storedJournal(store, runId);
+      await assert.rejects(runAgent(agent, 'Something else.', session, false, durable(runId)), DurableRunMismatchError);
+      const other = new DurableSession(store);
+      await assert.rejects(runAgent(agent, [], other, false, durable(runId)), DurableRunMismatchError);
+      assert.equal((await storedJournal(store, runId)).length, journal.length);
+      await Promise.all([session.close(), other.close()]);
+    });
+  });
+}
