@@ -22,3 +22,12 @@ export { MultiModelProviderMap } from './models/multiModelProviderMap.js';
 export { OllamaModelProvider, type OllamaModelProviderOptions } from './models/ollama/ollamaModelProvider.js';
 export { OllamaModel, type OllamaModelOptions } from './models/ollama/ollamaModel.js';
 export { UnknownModelPrefixError, OllamaConnectionError } from './models/errors.js';
+export { type DurableOptions } from './durable/durableRun.js';
+export { idempotent } from './durable/journalingTools.js';
+export {
+  DurableRunError,
+  DurableRunConflictError,
+  DurableRunMismatchError,
+  DurableRunDivergedError,
+  DurableRunUnsupportedError,
+} from './durable/errors.js';

@@ -10,6 +10,7 @@ import {
   type StreamedRunResult,
 } from '@openai/agents';
 import { MultiModelProvider } from '../models/multiModelProvider.js';
+import { runDurably, type DurableOptions } from '../durable/durableRun.js';
 
 /** Everything `Runner.run` accepts, plus the runner (or model provider) to use. */
 export type RunAgentOptions<TContext = undefined, TAgent extends Agent<any, any> = Agent<any, any>> = Omit<
@@ -20,6 +21,8 @@ export type RunAgentOptions<TContext = undefined, TAgent extends Agent<any, any>
   runner?: Runner;
   /** Builds a runner with this model provider (ignored when `runner` is given). */
   modelProvider?: ModelProvider;
+  /** Journals the run under `runId` so it resumes after a crash (README "Durable runs"). */
+  durable?: DurableOptions;
 };
 
 export type RunAgentInput<TContext, TAgent extends Agent<any, any>> =
@@ -71,8 +74,9 @@ export function runAgent<TAgent extends Agent<any, any>, TContext = undefined>(
   stream = false,
   options: RunAgentOptions<TContext, TAgent> = {},
 ): Promise<RunResult<TContext, TAgent> | StreamedRunResult<TContext, TAgent>> {
-  const { runner, modelProvider, ...runOptions } = options;
+  const { runner, modelProvider, durable, ...runOptions } = options;
   const selected = runnerFor({ runner, modelProvider });
+  if (durable) return runDurably(agent, input, session, stream, runOptions, selected, durable);
   const withSession = session ? { ...runOptions, session } : runOptions;
   return stream
     ? selected.run(agent, input, { ...withSession, stream: true })
