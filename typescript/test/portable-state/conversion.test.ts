@@ -42,7 +42,8 @@ describe('items the vectors cannot show', () => {
         type: 'reasoning',
         id: 'rs_1',
         content: [{ type: 'input_text', text: 'The user wants Berkeley weather.' }],
-        providerData: { encryptedContent: 'gAAAA-opaque' },
+        // Where the SDK itself keeps it when it reads API output: opaque, never camelCased.
+        providerData: { encrypted_content: 'gAAAA-opaque' },
       },
       agent: { name: 'Weather Assistant' },
     });
