@@ -9,6 +9,8 @@ import {
 import { DatabaseHandle, type StoreOptions } from '../store/connect.js';
 import { checkIdentifier } from '../store/identifiers.js';
 import { SDK_NAME } from '../store/sdkInfo.js';
+import { storableJson } from '../store/storableValue.js';
+import { UnstorableValueError } from '../errors.js';
 
 export interface DurableSessionOptions extends StoreOptions {
   /** Continues an existing conversation; a new random id otherwise. */
@@ -19,6 +21,16 @@ interface ItemRow {
   item: ResponsesItem;
   native_sdk: string | null;
   native_item: AgentInputItem | null;
+}
+
+/** The item as JSON text, checked to be storable (the converted Responses item derives from it). */
+function itemJson(item: AgentInputItem, path: string): string {
+  try {
+    return storableJson(item, path);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    throw new UnstorableValueError(`${path} cannot be written as JSON (${error.message}). Nothing was written.`, path);
+  }
 }
 
 /**
@@ -83,14 +95,20 @@ export class DurableSession implements Session {
     for (const [callId, name] of toolNamesByCallId(calls.map((row) => row.item))) toolNames.set(callId, name);
   }
 
+  /**
+   * Appends `items` in order, all or none. An item holding a value the store
+   * cannot keep (a NUL character, a lone surrogate, NaN or infinity) is
+   * `UnstorableValueError`, its `path` naming the value, e.g. `$.items[3].output`.
+   */
   async addItems(items: AgentInputItem[]): Promise<void> {
     if (items.length === 0) return;
-    const db = await this.db.get();
     const params: unknown[] = [this.sessionId, SDK_NAME];
-    const rows = items.map((item) => {
-      params.push(JSON.stringify(toResponsesItem(item)), JSON.stringify(item));
+    const rows = items.map((item, index) => {
+      const native = itemJson(item, `$.items[${index}]`);
+      params.push(JSON.stringify(toResponsesItem(item)), native);
       return `($1, $${params.length - 1}::jsonb, $2, $${params.length}::jsonb)`;
     });
+    const db = await this.db.get();
     await db.query(
       `INSERT INTO timestep_session_items (session_id, item, native_sdk, native_item) VALUES ${rows.join(', ')}`,
       params,

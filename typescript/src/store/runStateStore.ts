@@ -16,6 +16,7 @@ import {
 } from './versionTable.js';
 import { applyDelta, applyDeltaDocument, deltaDocument, diff } from './stateDelta.js';
 import { SDK_NAME, SDK_VERSION, anotherSdkCopyError } from './sdkInfo.js';
+import { storableJson } from './storableValue.js';
 import { buildGraph, requireAgent } from '../portable-state/agentGraph.js';
 import { UnportableRunStateError } from '../portable-state/errors.js';
 import { fromPortableRunState } from '../portable-state/fromPortable.js';
@@ -113,15 +114,55 @@ function statusOf(json: NativeStateJson): RunStatus {
   }
 }
 
-function pendingApprovalsOf(json: NativeStateJson): PendingApproval[] {
+/**
+ * The interruptions still waiting for a decision. approve() and reject()
+ * record the decision in the state's context and leave the interruption in
+ * place until the run resumes, so decided calls are left out.
+ */
+function pendingApprovalsOf(json: NativeStateJson, state: RunState<any, any>): PendingApproval[] {
   if (json.currentStep?.type !== 'next_step_interruption') return [];
-  return (json.currentStep.data?.interruptions ?? []).map((item) => ({
-    agent: item.agent?.name ?? 'unknown',
-    tool: item.toolName ?? item.rawItem?.name ?? 'unknown',
-    call_id: item.rawItem?.callId ?? null,
-    arguments: item.rawItem?.arguments ?? null,
-  }));
+  return (json.currentStep.data?.interruptions ?? [])
+    .filter((item) => {
+      const toolName = item.toolName ?? item.rawItem?.name;
+      const callId = item.rawItem?.callId;
+      return !toolName || !callId || state._context.isToolApproved({ toolName, callId }) === undefined;
+    })
+    .map((item) => ({
+      agent: item.agent?.name ?? 'unknown',
+      tool: item.toolName ?? item.rawItem?.name ?? 'unknown',
+      call_id: item.rawItem?.callId ?? null,
+      arguments: item.rawItem?.arguments ?? null,
+    }));
 }
+
+const STATUSES: readonly RunStatus[] = ['interrupted', 'checkpoint', 'final'];
+
+/** Versions are PostgreSQL integers. */
+const MAX_VERSION = 2 ** 31 - 1;
+
+/** A version number argument must be a whole number the table can hold. */
+function checkVersion(name: string, value: unknown, lowest: number, advice: string): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < lowest || value > MAX_VERSION) {
+    const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    throw new InvalidRunStateError(`${name} must be a whole number from ${lowest} to ${MAX_VERSION}${advice}, got ${shown}.`);
+  }
+}
+
+function checkSaveOptions(options: SaveOptions): void {
+  if (options.status !== undefined && !STATUSES.includes(options.status)) {
+    throw new InvalidRunStateError(
+      `status must be one of ${STATUSES.map((status) => `'${status}'`).join(', ')} or undefined (derived from the state), ` +
+        `got ${JSON.stringify(options.status) ?? String(options.status)}.`,
+    );
+  }
+  if (options.expectedVersion !== undefined) {
+    checkVersion('expectedVersion', options.expectedVersion, 0, " (0 for the run's first save)");
+  }
+}
+
+// Anything in JSON text that may decode to an unstorable string (JSON.parse
+// never gives NaN or infinity); a hit is confirmed by walking the value.
+const SUSPECT_TEXT = /\\u0000|\\u[dD][89a-fA-F]|[\0\uD800-\uDFFF]/;
 
 /** The portable form, or null when the state holds something it cannot carry. */
 function portableOrNull(json: NativeStateJson): PortableRunState | null {
@@ -217,10 +258,11 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
     state: RunState<TStateContext, TAgent> | string,
     options: SaveOptions = {},
   ): Promise<RunStateVersion> {
+    checkSaveOptions(options);
     const last = this.lastSaved;
     // Whatever happens, the run may move on: unless this save succeeds, the next one is a full version.
     this.lastSaved = undefined;
-    const { text, json } = await this.serialise(state);
+    const { text, json, live } = await this.serialise(state);
     const portable = portableOrNull(json);
     const portableText = portable === null ? null : JSON.stringify(portable);
     const saved = {
@@ -237,7 +279,7 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
       sdkVersion: SDK_VERSION,
       sdkSchemaVersion: json.$schemaVersion ?? 'unknown',
       nativeSha256: saved.sha256,
-      pendingApprovals: JSON.stringify(pendingApprovalsOf(json)),
+      pendingApprovals: JSON.stringify(pendingApprovalsOf(json, live)),
     };
     const full: EncodedState = { encoding: 'full', base: null, nativeText: text, portableText };
     const encoded = (last && this.asDelta(last, saved, text, options.expectedVersion)) ?? full;
@@ -277,25 +319,46 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
     return { encoding: 'delta', base: last.version, baseSha256: last.sha256, nativeText, portableText };
   }
 
+  /**
+   * The state's JSON text and value, and the live state; a state the store
+   * cannot keep is refused here, before anything is written.
+   */
   private async serialise(state: unknown) {
     if (state instanceof RunState) {
       const json = toJsonWithoutStackTraces(state) as unknown as NativeStateJson;
       // Cheap check instead of a full reparse: the state must name only agents
       // of this store's graph, or load() could never bind it.
       this.requireKnownAgents(json);
-      return { text: JSON.stringify(json), json };
+      return { text: this.storableText(json), json, live: state as RunState<any, any> };
     }
     if (typeof state === 'string') {
       // A string is unchecked input: parse it the way load() will, so nothing
       // unloadable is stored.
-      await this.parse(state, 'save');
-      return { text: state, json: JSON.parse(state) as NativeStateJson };
+      const live = await this.parse(state, 'save');
+      const json = JSON.parse(state) as NativeStateJson;
+      if (SUSPECT_TEXT.test(state)) storableJson(json, '$.state');
+      return { text: state, json, live: live as RunState<any, any> };
     }
     const anotherCopy = anotherSdkCopyError(state);
     if (anotherCopy) throw anotherCopy;
     throw new InvalidRunStateError(
       `save() takes a RunState (e.g. result.state) or its toString(); got ${state === null ? 'null' : typeof state}.`,
     );
+  }
+
+  /** JSON.stringify of the state, or why it cannot be stored (`UnstorableValueError`, `InvalidRunStateError`). */
+  private storableText(json: NativeStateJson): string {
+    try {
+      return storableJson(json, '$.state');
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      throw new InvalidRunStateError(
+        `Cannot save run state for run ${this.runId}: it cannot be written as JSON (${error.message}). ` +
+          'Keep the run context JSON-compatible (no cycles, BigInt or class instances that need their prototype), ' +
+          'and give such objects back with load({ context }).',
+        { cause: error },
+      );
+    }
   }
 
   private requireKnownAgents(json: NativeStateJson): void {
@@ -325,6 +388,7 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
 
   /** Loads the latest version (or `version`) as a live `RunState` bound to the agent. */
   async load(options: LoadOptions<TContext> = {}): Promise<RunState<TContext, TAgent>> {
+    if (options.version !== undefined) checkVersion('version', options.version, 1, ' (store.history() lists them)');
     const db = await this.db.get();
     const chain = await readChain(db, SDK_NAME, this.runId, options.version);
     const row = chain.at(-1);
