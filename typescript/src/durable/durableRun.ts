@@ -115,8 +115,10 @@ async function planSegment(
     return { segment: last.segment + 1, start, ended: false };
   }
   const start = last.body as SegmentStartedBody;
-  const recorded = JSON.parse(JSON.stringify(inputItems(input).map(toResponsesItem)));
-  if (!isEmptyInput(input) && !isDeepStrictEqual(recorded, start.input)) {
+  // Whatever segment it is in, a run is resumed with the input it started with (or []).
+  const original = (starts[0].body as SegmentStartedBody).input;
+  const given = JSON.parse(JSON.stringify(inputItems(input).map(toResponsesItem)));
+  if (!isEmptyInput(input) && !isDeepStrictEqual(given, original)) {
     throw mismatch('the input differs from the one it was started with (pass the same input, or [])');
   }
   return { segment: last.segment, start, ended: ended !== undefined };
@@ -148,8 +150,8 @@ export async function runDurably(
 ): Promise<RunResult<any, any> | StreamedRunResult<any, any>> {
   const runId = checkIdentifier('runId', durable.runId);
   refuseServerManagedConversation(options, runId);
-  const { connectionString, usePglite, pglitePath } = durable;
-  const handle = new DatabaseHandle({ connectionString, usePglite, pglitePath }, `Durable run ${runId}`);
+  const { connectionString, usePglite, pglitePath, timeoutMs } = durable;
+  const handle = new DatabaseHandle({ connectionString, usePglite, pglitePath, timeoutMs }, `Durable run ${runId}`);
   let journal: RunJournal | undefined;
   try {
     journal = await RunJournal.open(await handle.get(), runId);
