@@ -4,6 +4,7 @@ import type { Database } from './database.js';
 import { migrate } from './migrations.js';
 import { EmbeddedDatabase } from './embedded/embeddedDatabase.js';
 import { PostgresDatabase } from './postgresDatabase.js';
+import { storeTimeoutMs } from './storeTimeout.js';
 import { StoreClosedError } from '../errors.js';
 
 /** How a store or session finds its database. */
@@ -14,6 +15,13 @@ export interface StoreOptions {
   usePglite?: boolean;
   /** Data directory of the embedded store; defaults to `<app directory>/pglite`. */
   pglitePath?: string;
+  /**
+   * Longest wait on the store, in ms: connecting, waiting for the embedded
+   * store's host or for a turn at it, each statement (a lock wait included).
+   * Past it a call fails with `StoreTimeoutError`. Defaults to
+   * `TIMESTEP_STORE_TIMEOUT_MS`, else 30 000.
+   */
+  timeoutMs?: number;
 }
 
 export type StoreTarget =
@@ -45,13 +53,16 @@ interface OpenDatabase {
 // same app directory shares one PGlite instance (and one pool per server URL).
 const open = new Map<string, OpenDatabase>();
 
-function keyOf(target: StoreTarget): string {
-  return target.kind === 'postgres' ? `postgres:${target.connectionString}` : `pglite:${target.dataDir}`;
+// Stores with different limits get databases of their own: a limit is a
+// property of the connections (statement_timeout), not of one call.
+function keyOf(target: StoreTarget, timeoutMs: number): string {
+  const where = target.kind === 'postgres' ? `postgres:${target.connectionString}` : `pglite:${target.dataDir}`;
+  return `${timeoutMs}:${where}`;
 }
 
-async function openDatabase(target: StoreTarget): Promise<Database> {
-  if (target.kind === 'pglite') return new EmbeddedDatabase(target.dataDir).ready();
-  const db = new PostgresDatabase(target.connectionString);
+async function openDatabase(target: StoreTarget, timeoutMs: number): Promise<Database> {
+  if (target.kind === 'pglite') return new EmbeddedDatabase(target.dataDir, { timeoutMs }).ready();
+  const db = new PostgresDatabase(target.connectionString, { timeoutMs, serverTimeouts: true });
   try {
     await migrate(db);
   } catch (error) {
@@ -61,11 +72,12 @@ async function openDatabase(target: StoreTarget): Promise<Database> {
   return db;
 }
 
-export async function leaseDatabase(target: StoreTarget): Promise<DatabaseLease> {
-  const key = keyOf(target);
+/** `timeoutMs` defaults to `TIMESTEP_STORE_TIMEOUT_MS`, else 30 000 (see `StoreOptions.timeoutMs`). */
+export async function leaseDatabase(target: StoreTarget, timeoutMs: number = storeTimeoutMs()): Promise<DatabaseLease> {
+  const key = keyOf(target, timeoutMs);
   let entry = open.get(key);
   if (!entry) {
-    entry = { ready: openDatabase(target), leases: 0 };
+    entry = { ready: openDatabase(target, timeoutMs), leases: 0 };
     open.set(key, entry);
     entry.ready.catch(() => open.delete(key)); // a failed open is retried by the next caller
   }
@@ -99,16 +111,19 @@ export async function leaseDatabase(target: StoreTarget): Promise<DatabaseLease>
 export class DatabaseHandle {
   private lease: Promise<DatabaseLease> | null = null;
   private closed = false;
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly options: StoreOptions,
     /** Names the owner in errors, e.g. "RunStateStore for run 42". */
     private readonly owner: string,
-  ) {}
+  ) {
+    this.timeoutMs = storeTimeoutMs(options.timeoutMs); // a bad limit fails here, not at first use
+  }
 
   async get(): Promise<Database> {
     if (this.closed) throw new StoreClosedError(`${this.owner} is closed; create a new one.`);
-    this.lease ??= leaseDatabase(resolveStoreTarget(this.options));
+    this.lease ??= leaseDatabase(resolveStoreTarget(this.options), this.timeoutMs);
     try {
       return (await this.lease).db;
     } catch (error) {

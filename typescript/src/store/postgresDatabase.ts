@@ -1,11 +1,44 @@
 import pg from 'pg';
 import type { Database, Queryable } from './database.js';
-import { StoreUnavailableError } from '../errors.js';
+import { StoreTimeoutError, StoreUnavailableError } from '../errors.js';
 import { redactConnectionString } from './connectionString.js';
+import { storeTimeoutMs } from './storeTimeout.js';
 
 const CONNECTION_ERROR_CODES =
   /^(ECONNREFUSED|ECONNRESET|ENOENT|ENOTFOUND|ETIMEDOUT|EPIPE|EHOSTUNREACH|57P0[1-3]|08\d\d\d)$/;
 const CONNECTION_ERROR_MESSAGES = /Connection terminated|connection timeout|Client has encountered a connection error/i;
+
+// The pool's and client's own deadlines: waiting for a pooled connection,
+// connecting (up to the server's first ReadyForQuery), one statement's answer.
+const CLIENT_TIMEOUT_MESSAGES = /^(timeout exceeded when trying to connect|timeout expired|Query read timeout)$|due to connection timeout/;
+// The server cancelled a statement at statement_timeout (57014 is also a
+// cancel by request, hence the message) or a lock wait at lock_timeout.
+const SERVER_TIMEOUT = (error: unknown) => {
+  const { code, message } = (error ?? {}) as { code?: string; message?: string };
+  return code === '55P03' || (code === '57014' && /statement timeout/.test(message ?? ''));
+};
+
+/**
+ * A server that stops answering (a hung or stopped host) would otherwise keep
+ * the client waiting forever. The statement limit is enforced by the server
+ * itself where it can be (PostgreSQL cancels the statement and the
+ * transaction rolls back cleanly); the client's own deadline comes this much
+ * later, so it fires only when the server cannot answer at all.
+ */
+const CLIENT_GRACE_MS = 1_000;
+
+function isTimeout(error: unknown): boolean {
+  return SERVER_TIMEOUT(error) || CLIENT_TIMEOUT_MESSAGES.test((error as Error | null)?.message ?? '');
+}
+
+function timedOut(error: unknown, connectionString: string, timeoutMs: number, nothingSent: boolean): StoreTimeoutError {
+  return new StoreTimeoutError(
+    `The database at ${redactConnectionString(connectionString)} did not answer within ${timeoutMs} ms ` +
+      `(${(error as Error).message}): the server is stopped or overloaded, or another client holds what this ` +
+      'call needs (a lock on the run). Retry, or raise the limit (timeoutMs option or TIMESTEP_STORE_TIMEOUT_MS).',
+    { cause: error, nothingSent },
+  );
+}
 
 function isConnectionFailure(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code ?? '';
@@ -30,11 +63,12 @@ function unavailable(error: unknown, connectionString: string, nothingSent: bool
   );
 }
 
-function wrap(client: pg.PoolClient, connectionString: string): Queryable {
+function wrap(client: pg.PoolClient, connectionString: string, timeoutMs: number): Queryable {
   const run = async (sql: string, params?: unknown[]) => {
     try {
       return await client.query(sql, params);
     } catch (error) {
+      if (isTimeout(error)) throw timedOut(error, connectionString, timeoutMs, false);
       throw isConnectionFailure(error) ? unavailable(error, connectionString, false) : error;
     }
   };
@@ -48,14 +82,40 @@ function wrap(client: pg.PoolClient, connectionString: string): Queryable {
   };
 }
 
+export interface PostgresDatabaseOptions {
+  /** Longest wait for a connection or for one statement's answer; see `storeTimeoutMs`. */
+  timeoutMs?: number;
+  /**
+   * Also have the server cancel a statement (a lock wait included) at the
+   * limit, with `statement_timeout`. For a real PostgreSQL server; the
+   * embedded store's host answers for itself.
+   */
+  serverTimeouts?: boolean;
+}
+
 /** A PostgreSQL server reached through a `pg` connection pool. */
 export class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
+  private readonly timeoutMs: number;
 
-  constructor(private readonly connectionString: string) {
-    // allowExitOnIdle: an open store must not keep a finished script alive.
-    this.pool = new pg.Pool({ connectionString, max: 10, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
+  constructor(
+    private readonly connectionString: string,
+    options: PostgresDatabaseOptions = {},
+  ) {
+    const timeoutMs = storeTimeoutMs(options.timeoutMs);
+    this.timeoutMs = timeoutMs;
+    this.pool = new pg.Pool({
+      connectionString,
+      max: 10,
+      idleTimeoutMillis: 10_000,
+      // An open store must not keep a finished script alive.
+      allowExitOnIdle: true,
+      connectionTimeoutMillis: timeoutMs,
+      ...(options.serverTimeouts
+        ? { statement_timeout: timeoutMs, query_timeout: timeoutMs + CLIENT_GRACE_MS }
+        : { query_timeout: timeoutMs }),
+    });
     // An idle connection dropped by the server emits 'error' on the pool; without
     // a listener that would crash the process. The pool discards the client and
     // the next query opens a fresh one, which is how we survive a server restart.
@@ -68,6 +128,7 @@ export class PostgresDatabase implements Database {
     try {
       client = await this.pool.connect();
     } catch (error) {
+      if (isTimeout(error)) throw timedOut(error, this.connectionString, this.timeoutMs, true);
       throw unavailable(error, this.connectionString, true);
     }
     // A connection that breaks while checked out emits 'error' besides failing
@@ -76,8 +137,10 @@ export class PostgresDatabase implements Database {
     client.on('error', ignoreBrokenConnection);
     let broken = false;
     try {
-      return await work(wrap(client, this.connectionString));
+      return await work(wrap(client, this.connectionString, this.timeoutMs));
     } catch (error) {
+      // A timed-out statement may still be running, or its answer still on
+      // the way: that connection cannot be reused (StoreTimeoutError is one).
       broken = error instanceof StoreUnavailableError;
       throw error;
     } finally {

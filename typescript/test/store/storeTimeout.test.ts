@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { Agent, RunContext, RunState } from '@openai/agents';
+import { RunStateStore, StoreTimeoutError } from '../../src/index.js';
+import { storeTimeoutMs } from '../../src/store/storeTimeout.js';
+import { spawnTsx } from '../fixtures/helpers.js';
+import { REPO_ROOT, freshAppDirectory, testDatabaseUrl } from '../support/environment.js';
+
+const CLI = join(REPO_ROOT, 'typescript/src/cli/main.ts');
+const LIMIT_MS = 2_000;
+/** Timers on a loaded two-core machine fire late; the error must still come close to the limit. */
+const LATE_MS = 1_500;
+const agent = new Agent({ name: 'Waiter', instructions: 'Saves checkpoints.' });
+const checkpoint = (n: number) => new RunState(new RunContext({ checkpoint: n }), `checkpoint ${n}`, agent, 10);
+
+/** Without limits these saves would wait forever: fail instead. */
+const HANG = { timeout: 60_000 };
+
+/** Asserts `save` fails with StoreTimeoutError after about LIMIT_MS (not sooner, not much later). */
+async function assertTimesOut(save: Promise<unknown>): Promise<void> {
+  const started = performance.now();
+  await assert.rejects(save, StoreTimeoutError);
+  const waited = performance.now() - started;
+  assert.ok(waited >= LIMIT_MS - 50 && waited < LIMIT_MS + LATE_MS, `StoreTimeoutError after ${Math.round(waited)} ms`);
+}
+
+test('the limit: timeoutMs option, else TIMESTEP_STORE_TIMEOUT_MS, else 30 s; nonsense is refused', () => {
+  assert.equal(storeTimeoutMs(undefined, {}), 30_000);
+  assert.equal(storeTimeoutMs(undefined, { TIMESTEP_STORE_TIMEOUT_MS: '1500' }), 1_500);
+  assert.equal(storeTimeoutMs(250, { TIMESTEP_STORE_TIMEOUT_MS: '1500' }), 250);
+  assert.throws(() => storeTimeoutMs(undefined, { TIMESTEP_STORE_TIMEOUT_MS: '2s' }), /TIMESTEP_STORE_TIMEOUT_MS must be a whole number of milliseconds above 0; got "2s"/);
+  assert.throws(() => storeTimeoutMs(0, {}), /timeoutMs store option must be a whole number/);
+  assert.throws(() => new RunStateStore({ agent, runId: 'r', usePglite: true, timeoutMs: -1 }), RangeError);
+});
+
+test('a stopped embedded store host: a save fails with StoreTimeoutError at timeoutMs, and works once the host continues', HANG, async () => {
+  const dataDir = join(freshAppDirectory(), 'pglite');
+  const host = spawnTsx(CLI, ['db', 'serve', '--data-dir', dataDir, '--idle-timeout', '120']);
+  await host.line(/"socket"/);
+  const store = new RunStateStore({ agent, runId: 'stopped-host', pglitePath: dataDir, timeoutMs: LIMIT_MS });
+  try {
+    await store.save(checkpoint(1)); // joined through the socket
+    process.kill(host.pid, 'SIGSTOP');
+    try {
+      await assertTimesOut(store.save(checkpoint(2)));
+    } finally {
+      process.kill(host.pid, 'SIGCONT');
+    }
+    await store.save(checkpoint(3));
+    const latest = await store.load();
+    assert.equal((latest._context.context as { checkpoint: number }).checkpoint, 3);
+  } finally {
+    await store.close();
+    host.process.kill('SIGTERM');
+    await host.exited;
+  }
+});
+
+/** A second PostgreSQL session, holding something a save of `runId` needs until `release()`. */
+async function holdingSession(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: testDatabaseUrl() });
+  await client.connect();
+  return client;
+}
+
+test("PostgreSQL: another session holding the run's advisory lock makes a save fail with StoreTimeoutError at timeoutMs", HANG, async () => {
+  const runId = `held-advisory-${randomUUID()}`;
+  const store = new RunStateStore({ agent, runId, connectionString: testDatabaseUrl(), timeoutMs: LIMIT_MS });
+  const holder = await holdingSession();
+  try {
+    await store.save(checkpoint(1));
+    await holder.query('SELECT pg_advisory_lock(hashtextextended($1, 7405733))', [runId]);
+    await assertTimesOut(store.save(checkpoint(2)));
+    await holder.query('SELECT pg_advisory_unlock(hashtextextended($1, 7405733))', [runId]);
+    await store.save(checkpoint(2));
+    assert.deepEqual((await store.history()).map((entry) => entry.version), [1, 2]);
+  } finally {
+    await holder.end();
+    await store.clear();
+    await store.close();
+  }
+});
+
+test("PostgreSQL: another session's uncommitted row for the run's next version makes a save fail with StoreTimeoutError", HANG, async () => {
+  const runId = `held-row-${randomUUID()}`;
+  const store = new RunStateStore({ agent, runId, connectionString: testDatabaseUrl(), timeoutMs: LIMIT_MS });
+  const holder = await holdingSession();
+  try {
+    await store.save(checkpoint(1));
+    await holder.query('BEGIN');
+    // A copy of version 1 as version 2, not committed: its primary key is locked.
+    await holder.query(
+      `INSERT INTO timestep_run_states
+         SELECT (jsonb_populate_record(NULL::timestep_run_states, to_jsonb(s) || '{"version": 2}')).*
+         FROM timestep_run_states s WHERE run_id = $1 AND version = 1`,
+      [runId],
+    );
+    await assertTimesOut(store.save(checkpoint(2)));
+    await holder.query('ROLLBACK');
+    await store.save(checkpoint(2));
+    assert.deepEqual((await store.history()).map((entry) => entry.version), [1, 2]);
+  } finally {
+    await holder.end();
+    await store.clear();
+    await store.close();
+  }
+});
