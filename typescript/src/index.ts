@@ -31,3 +31,4 @@ export {
   DurableRunDivergedError,
   DurableRunUnsupportedError,
 } from './durable/errors.js';
+export { durableStreamEvents, type DurableStreamEvent } from './durable/durableStreamEvents.js';

@@ -12,6 +12,14 @@ function inputItemCount(request: ModelRequest): number {
   return typeof request.input === 'string' ? 1 : request.input.length;
 }
 
+/** Events a streamed replay makes up in place of a journaled call; they carry nothing new. */
+const replayedEvents = new WeakSet<object>();
+
+/** True for the stand-in `response_done` of a replayed model call (see durableStreamEvents). */
+export function isReplayedModelEvent(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && replayedEvents.has(event);
+}
+
 /** The `response_done` event a streamed model call ends with, carrying `response`. */
 function responseDoneEvent(response: ModelResponse): StreamEvent {
   const usage = response.usage;
@@ -69,7 +77,9 @@ export class JournalingModel implements Model {
     const recorded = this.replay.replayResponse(inputItems);
     if (recorded) {
       // A replayed call has no deltas: the run only needs the finished response.
-      yield responseDoneEvent(recorded);
+      const event = responseDoneEvent(recorded);
+      replayedEvents.add(event);
+      yield event;
       return;
     }
     for await (const event of this.inner.getStreamedResponse(request)) {

@@ -8,13 +8,16 @@
  *
  * `--hang-at N` blocks step N after reporting it (before its side effect), so
  * the test can kill the process with the call started and unfinished.
+ * `--stream [--from N]` runs streamed and prints each event from offset N as
+ * a `stream` line instead (use with `--idempotent`: no approvals to answer).
  */
 import { setTracingDisabled } from '@openai/agents';
-import { DurableSession, runAgent } from '../../src/index.js';
-import { STEPPER_INPUT, stepAgent } from './stepAgent.js';
+import { DurableSession, durableStreamEvents, runAgent } from '../../src/index.js';
+import { STEPPER_INPUT, eventSummary, stepAgent } from './stepAgent.js';
 
 const [target, runId, sessionId, effectsFile, ...flags] = process.argv.slice(2);
-const hangAt = flags.includes('--hang-at') ? Number(flags[flags.indexOf('--hang-at') + 1]) : undefined;
+const flagValue = (name: string) => (flags.includes(name) ? Number(flags[flags.indexOf(name) + 1]) : undefined);
+const hangAt = flagValue('--hang-at');
 const store = target.startsWith('postgres') ? { connectionString: target } : { pglitePath: target };
 const say = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
@@ -32,6 +35,16 @@ const session = new DurableSession({ sessionId, ...store });
 const options = { durable: { runId, ...store }, maxTurns: 30 };
 
 say({ event: 'ready' });
+if (flags.includes('--stream')) {
+  const streamed = await runAgent(agent, STEPPER_INPUT, session, true, options);
+  for await (const { offset, event } of durableStreamEvents(streamed, flagValue('--from') ?? 0)) {
+    if (offset !== null) say({ event: 'stream', offset, summary: eventSummary(event) });
+  }
+  await streamed.completed;
+  say({ event: 'done', finalOutput: streamed.finalOutput });
+  await session.close();
+  process.exit(0);
+}
 let result = await runAgent(agent, STEPPER_INPUT, session, false, options);
 while (result.interruptions.length > 0) {
   say({ event: 'in_doubt', calls: result.interruptions.map((item) => item.rawItem) });

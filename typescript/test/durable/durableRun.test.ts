@@ -7,11 +7,12 @@ import {
   DurableRunMismatchError,
   DurableSession,
   consumeResult,
+  durableStreamEvents,
   runAgent,
 } from '../../src/index.js';
 import { backends, freshAppDirectory, useScriptedOpenAI } from '../support/environment.js';
 import type { ModelServer } from '../../../testing/model-server/server.mjs';
-import { MODEL_CALLS, STEPS, STEPPER_INPUT, stepAgent, stepCounts } from './stepAgent.js';
+import { MODEL_CALLS, STEPS, STEPPER_INPUT, eventSummary, stepAgent, stepCounts } from './stepAgent.js';
 import { childArgs, conversation, journaledModelCalls, runChild, storedJournal } from './support.js';
 
 let server: ModelServer;
@@ -71,6 +72,51 @@ for (const { name, options: store } of backends()) {
       assert.equal(server.requests.length - before, MODEL_CALLS);
       everyStepOnce(file);
       await session.close();
+    });
+
+    test('a resumed stream continues from the offset the client gives, with no event twice', async () => {
+      // What a client of an uninterrupted streamed run sees.
+      const reference = new DurableSession(store);
+      const uninterrupted = await runAgent(
+        stepAgent({ effectsFile: effects(), idempotent: true }),
+        STEPPER_INPUT,
+        reference,
+        true,
+        durable(`stream-reference-${randomUUID()}`),
+      );
+      const expected: string[] = [];
+      for await (const { offset, event } of durableStreamEvents(uninterrupted)) {
+        if (offset !== null) expected[offset] = eventSummary(event);
+      }
+      await reference.close();
+
+      // The same run, its process killed twice mid-stream; each resume asks for the offsets after the last one seen.
+      const runId = `stream-${randomUUID()}`;
+      const sessionId = randomUUID();
+      const file = effects();
+      const seen: Array<{ offset: number; summary: string }> = [];
+      for (const killAfter of [9, 14, undefined]) {
+        const from = seen.length === 0 ? 0 : seen.at(-1)!.offset + 1;
+        let received = 0;
+        const { lines, killed } = await runChild(
+          childArgs(store, runId, sessionId, file, '--idempotent', '--stream', '--from', String(from)),
+          (line, kill) => {
+            if (line.event === 'stream' && ++received === killAfter) kill();
+          },
+        );
+        assert.equal(killed, killAfter !== undefined, 'killed mid-stream, or ran to the end');
+        for (const line of lines) if (line.event === 'stream') seen.push({ offset: line.offset, summary: line.summary });
+      }
+      assert.deepEqual(
+        seen.map((event) => event.offset),
+        expected.map((_, offset) => offset),
+        'every offset once, in order',
+      );
+      assert.deepEqual(
+        seen.map((event) => event.summary),
+        expected,
+      );
+      everyStepOnce(file);
     });
 
     test('a call in doubt of a tool not declared idempotent comes back as an approval; approving runs it once more', async () => {

@@ -5,7 +5,7 @@
  * each step really ran.
  */
 import { appendFileSync } from 'node:fs';
-import { Agent, tool, type FunctionTool } from '@openai/agents';
+import { Agent, tool, type FunctionTool, type RunStreamEvent } from '@openai/agents';
 import { z } from 'zod';
 import { idempotent } from '../../src/index.js';
 
@@ -50,4 +50,14 @@ export function stepCounts(text: string): Map<number, number> {
     counts.set(step, (counts.get(step) ?? 0) + 1);
   }
   return counts;
+}
+
+/** A stream event in a few words that do not depend on JSON key order (replayed items come from the store). */
+export function eventSummary(event: RunStreamEvent): string {
+  if (event.type === 'agent_updated_stream_event') return `agent_updated ${event.agent.name}`;
+  if (event.type !== 'run_item_stream_event') return event.type;
+  const raw = event.item.rawItem as { callId?: string; arguments?: string; content?: Array<{ text?: string }> };
+  const output = 'output' in event.item ? JSON.stringify(event.item.output) : '';
+  const text = Array.isArray(raw.content) ? raw.content.map((part) => part.text ?? '').join('') : '';
+  return [event.name, event.item.type, raw.callId ?? '', raw.arguments ?? '', output, text].join(' | ');
 }

@@ -12,6 +12,7 @@ export type ChildLine =
   | { event: 'ready' }
   | { event: 'step'; step: number }
   | { event: 'in_doubt'; calls: Array<{ arguments: string }> }
+  | { event: 'stream'; offset: number; summary: string }
   | { event: 'done'; finalOutput: string };
 
 /**
