@@ -134,7 +134,7 @@ for (const backend of backends()) {
         await finished(text);
       };
       try {
-        let stream = await runAgent(mainAgent, QUESTION, session, true);
+        let stream: StreamedRunResult<any, any> = await runAgent(mainAgent, QUESTION, session, true);
         await streamToStdout(stream);
         assert.deepEqual(
           stream.interruptions.map((item) => item.name),
