@@ -61,6 +61,22 @@ export class EmbeddedStoreLockedError extends TimestepError {
   }
 }
 
+/**
+ * The embedded store's socket directory is not private to this user (owned by
+ * someone else, open to group or others, a symlink), so another user could
+ * serve a store of their own there and receive what is saved. Nothing was
+ * sent. The message says how to fix it.
+ */
+export class InsecureSocketDirectoryError extends TimestepError {
+  constructor(
+    message: string,
+    /** The socket directory that failed the check. */
+    readonly path: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A store or session was used after `close()`. */
 export class StoreClosedError extends TimestepError {}
 

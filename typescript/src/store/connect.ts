@@ -1,9 +1,10 @@
-import { join, resolve } from 'node:path';
-import { appDirectory } from './appDirectory.js';
+import { dirname, join, resolve } from 'node:path';
+import { appDirectory, ensurePrivateDirectory } from './appDirectory.js';
 import type { Database } from './database.js';
 import { migrate } from './migrations.js';
-import { EmbeddedDatabase } from './embedded/embeddedDatabase.js';
+import { EmbeddedDatabase, socketPathFor } from './embedded/embeddedDatabase.js';
 import { PostgresDatabase } from './postgresDatabase.js';
+import { checkSocketDirectory } from './socketDirectory.js';
 import { storeTimeoutMs } from './storeTimeout.js';
 import { StoreClosedError } from '../errors.js';
 
@@ -61,7 +62,12 @@ function keyOf(target: StoreTarget, timeoutMs: number): string {
 }
 
 async function openDatabase(target: StoreTarget, timeoutMs: number): Promise<Database> {
-  if (target.kind === 'pglite') return new EmbeddedDatabase(target.dataDir, { timeoutMs }).ready();
+  if (target.kind === 'pglite') {
+    // Before anything connects to the socket or creates it.
+    ensurePrivateDirectory(dirname(target.dataDir));
+    checkSocketDirectory(socketPathFor(target.dataDir));
+    return new EmbeddedDatabase(target.dataDir, { timeoutMs }).ready();
+  }
   const db = new PostgresDatabase(target.connectionString, { timeoutMs, serverTimeouts: true });
   try {
     await migrate(db);
