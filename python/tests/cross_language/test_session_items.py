@@ -120,47 +120,44 @@ async def test_a_conversation_written_by_python_continues_in_typescript(
     model_server: str, store_options: dict[str, Any], unique_id: str
 ) -> None:
     written = [VECTORS[name]["responses"] for name in CONVERSATION]
-    session = DurableSession(unique_id, **store_options)
-    await session.add_items(written)
+    async with DurableSession(unique_id, **store_options) as session:
+        await session.add_items(written)
 
-    result = typescript_session_items("continue", store_options, unique_id, QUESTION)
+        result = typescript_session_items("continue", store_options, unique_id, QUESTION)
 
-    assert result["final_output"] == ANSWER
-    # One model request, holding every stored item as the API takes it, then the new input.
-    expected = [sent_by_typescript(name) for name in CONVERSATION]
-    assert result["sent"] == [[*expected, {"role": "user", "content": QUESTION}]]
-    items = await session.get_items()
-    assert items[: len(written)] == written, "the history is stored unchanged"
-    assert [item.get("role") for item in items[len(written) :]] == ["user", "assistant"]
-    for item in items:
-        INPUT_ITEM.validate_python(item)
-    await session.close()
+        assert result["final_output"] == ANSWER
+        # One model request, holding every stored item as the API takes it, then the new input.
+        expected = [sent_by_typescript(name) for name in CONVERSATION]
+        assert result["sent"] == [[*expected, {"role": "user", "content": QUESTION}]]
+        items = await session.get_items()
+        assert items[: len(written)] == written, "the history is stored unchanged"
+        assert [item.get("role") for item in items[len(written) :]] == ["user", "assistant"]
+        for item in items:
+            INPUT_ITEM.validate_python(item)
 
 
 async def test_a_conversation_written_by_typescript_continues_in_python(
     store_options: dict[str, Any], unique_id: str, recording_model: RecordingModel
 ) -> None:
-    session = DurableSession(unique_id, **store_options)
-    assert await session.get_items() == []  # and the embedded store is served before TypeScript joins it
+    async with DurableSession(unique_id, **store_options) as session:
+        assert await session.get_items() == []  # and the embedded store is served before TypeScript joins it
 
-    written = typescript_session_items("write", store_options, unique_id)
-    assert written == {"written": len(CONVERSATION)}
+        written = typescript_session_items("write", store_options, unique_id)
+        assert written == {"written": len(CONVERSATION)}
 
-    items = await session.get_items()
-    assert items == [stored_by_typescript(name) for name in CONVERSATION]
-    for item in items:
-        INPUT_ITEM.validate_python(item)
+        items = await session.get_items()
+        assert items == [stored_by_typescript(name) for name in CONVERSATION]
+        for item in items:
+            INPUT_ITEM.validate_python(item)
 
-    agent = assistant(recording_model)
-    result = await run_agent(agent, QUESTION, session)
-    assert result.final_output == ANSWER
-    # The Python SDK pairs a local shell call with its output by `call_id`, which the API's
-    # local_shell_call_output lacks (it names the call in `id`): it drops the call as orphaned
-    # history. Every other item goes to the model as stored.
-    kept = [item for name, item in zip(CONVERSATION, items, strict=True) if name != "local-shell-call"]
-    sent = [body["input"] for body in recording_model.bodies]
-    assert sent == [[*kept, {"role": "user", "content": QUESTION}]]
-    await session.close()
+        result = await run_agent(assistant(recording_model), QUESTION, session)
+        assert result.final_output == ANSWER
+        # The Python SDK pairs a local shell call with its output by `call_id`, which the API's
+        # local_shell_call_output lacks (it names the call in `id`): it drops the call as orphaned
+        # history. Every other item goes to the model as stored.
+        kept = [item for name, item in zip(CONVERSATION, items, strict=True) if name != "local-shell-call"]
+        sent = [body["input"] for body in recording_model.bodies]
+        assert sent == [[*kept, {"role": "user", "content": QUESTION}]]
 
 
 def _validates(adapter: TypeAdapter[Any], value: object) -> bool:
