@@ -166,7 +166,7 @@ class RunStateStore(Generic[TContext]):
 
     def __init__(
         self,
-        agent: Agent[Any],
+        agent: Agent[TContext],
         *,
         session_id: str | None = None,
         run_id: str | None = None,
