@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
+  DurableRunConflictError,
   DurableRunMismatchError,
   DurableSession,
   consumeResult,
@@ -162,6 +163,28 @@ for (const { name, options: store } of backends()) {
       assert.equal(server.requests.length - before, MODEL_CALLS);
       everyStepOnce(file);
       await session.close();
+    });
+
+    test('two resumers driving one run at once: each side effect still happens once', async () => {
+      const runId = `race-${randomUUID()}`;
+      const sessionId = randomUUID();
+      const file = effects();
+      const agent = stepAgent({ effectsFile: file });
+      const sessions = [new DurableSession({ sessionId, ...store }), new DurableSession({ sessionId, ...store })];
+      const outcomes = await Promise.allSettled(
+        sessions.map((session) => runAgent(agent, STEPPER_INPUT, session, false, durable(runId))),
+      );
+      for (const outcome of outcomes) {
+        if (outcome.status === 'fulfilled') assert.equal(outcome.value.finalOutput, 'All 20 steps are recorded.');
+        else assert.ok(outcome.reason instanceof DurableRunConflictError, String(outcome.reason));
+      }
+      assert.ok(outcomes.some((outcome) => outcome.status === 'fulfilled'));
+      // Whoever lost stopped at its first write; the run is complete and journaled once.
+      const finished = await runAgent(agent, [], sessions[0], false, durable(runId));
+      assert.equal(finished.finalOutput, 'All 20 steps are recorded.');
+      everyStepOnce(file);
+      assert.equal(journaledModelCalls(await storedJournal(store, runId)), MODEL_CALLS);
+      await Promise.all(sessions.map((session) => session.close()));
     });
 
     test('resuming with other input or another session is refused and writes nothing', async () => {
