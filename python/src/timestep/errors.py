@@ -51,6 +51,20 @@ class EmbeddedStoreLockedError(TimestepError):
         """Path of the lock file naming the holder."""
 
 
+class InsecureSocketDirectoryError(TimestepError):
+    """The embedded store's socket directory is not private to this user.
+
+    It is owned by someone else, open to group or others, or a symlink, so
+    another user could serve a store of their own there and receive what is
+    saved. Nothing was sent; the message says how to fix it.
+    """
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+        """The socket directory that failed the check."""
+
+
 class StoreClosedError(TimestepError):
     """A store or session was used after ``close()``."""
 

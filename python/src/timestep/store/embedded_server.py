@@ -23,15 +23,15 @@ from typing import IO, Any
 
 from psycopg.conninfo import make_conninfo
 
-from ..errors import EmbeddedStoreUnavailableError, StoreUnavailableError
+from ..errors import EmbeddedStoreUnavailableError, StoreTimeoutError, StoreUnavailableError
+from .socket_directory import check_socket_directory
+from .store_timeout import DEFAULT_STORE_TIMEOUT_MS
 
 # libpq clients find a server's socket as <host directory>/.s.PGSQL.<port>.
 SOCKET_PORT = 5432
 
 # A first start creates the database files, which takes a few seconds.
 _START_TIMEOUT_SECONDS = 60.0
-# How long to wait for a live host that does not serve yet (as in TypeScript).
-_HOST_WAIT_SECONDS = 30.0
 # A server this process starts exits after this long without clients.
 _IDLE_TIMEOUT_SECONDS = 60
 _POLL_INTERVAL_SECONDS = 0.1
@@ -42,16 +42,24 @@ _INSTALL_ADVICE = (
     "main.js), or use PostgreSQL instead by setting TIMESTEP_DB_URL."
 )
 
-# Servers this process started. They outlive the stores on purpose; keeping the
-# Popen objects lets the exit status be collected without a ResourceWarning.
+# Servers this process started. They outlive the stores on purpose. One that
+# exits (say, killed) stays a zombie until its exit status is collected, so
+# they are reaped (``_reap_exited``) before every look at the store's holder.
 _started: list[subprocess.Popen[bytes]] = []
+
+
+def _reap_exited() -> None:
+    """Collects the exit status of every server this process started that has exited."""
+    _started[:] = [server for server in _started if server.poll() is None]
 
 
 class EmbeddedServer:
     """The ``timestep db serve`` process of one data directory, as seen by a client."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, timeout_ms: int = DEFAULT_STORE_TIMEOUT_MS) -> None:
+        """``timeout_ms`` bounds the wait for a live holder that does not serve yet."""
         self.data_dir = data_dir
+        self.timeout_ms = timeout_ms
         socket_directory = Path(f"{data_dir}.socket")
         self.socket_path = socket_directory / f".s.PGSQL.{SOCKET_PORT}"
         self.lock_path = Path(f"{data_dir}.lock")
@@ -64,24 +72,28 @@ class EmbeddedServer:
         """Returns once a host accepts connections on the socket, starting one if none does.
 
         Mirrors the TypeScript ``joinOrHost``: join a host that serves the
-        socket; wait (up to 30 s) for a live lock holder that is not serving
-        yet, be it a TypeScript application hosting in-process or a server
-        still starting; otherwise start ``timestep db serve``. If another
-        process starts a server at the same time, ours finds the store locked
-        and exits, and this waits for the other one instead. Blocking; call it
-        in a worker thread.
+        socket; wait (up to ``timeout_ms``) for a live lock holder that is not
+        serving yet, be it a TypeScript application hosting in-process or a
+        server still starting; otherwise start ``timestep db serve``. If
+        another process starts a server at the same time, ours finds the store
+        locked and exits, and this waits for the other one instead. The socket
+        directory must be this user's alone (``InsecureSocketDirectoryError``).
+        Blocking; call it in a worker thread.
         """
-        wait_until = time.monotonic() + _HOST_WAIT_SECONDS
-        while not _accepts(self.socket_path):
+        check_socket_directory(self.socket_path, create=True)
+        wait_seconds = self.timeout_ms / 1000
+        wait_until = time.monotonic() + wait_seconds
+        while not _accepts(self.socket_path, wait_seconds):
+            _reap_exited()
             holder = _live_lock_holder(self.lock_path)
             if holder is None:
                 self._start(time.monotonic() + _START_TIMEOUT_SECONDS)
                 continue
             if time.monotonic() > wait_until:
-                raise StoreUnavailableError(
+                raise StoreTimeoutError(
                     f"The embedded store at {self.data_dir} is held by process {holder['pid']} "
                     f"({holder.get('command') or 'unknown command'}), which did not serve it on "
-                    f"{self.socket_path} within {_HOST_WAIT_SECONDS:g} s. Stop that process, or point "
+                    f"{self.socket_path} within {wait_seconds:g} s. Stop that process, or point "
                     "every process at one PostgreSQL server with TIMESTEP_DB_URL."
                 )
             time.sleep(_POLL_INTERVAL_SECONDS)
@@ -132,8 +144,10 @@ class EmbeddedServer:
             )
 
 
-def _accepts(socket_path: Path) -> bool:
+def _accepts(socket_path: Path, timeout_seconds: float) -> bool:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        # A stopped host's full backlog would block connect() for good.
+        probe.settimeout(timeout_seconds)
         try:
             probe.connect(str(socket_path))
         except OSError:
@@ -152,7 +166,7 @@ def _live_lock_holder(lock_path: Path) -> dict[str, Any] | None:
 
 
 def _is_alive(holder: dict[str, Any], pid: int) -> bool:
-    # The same test as the lock's writer (typescript/src/store/embeddedLock.ts).
+    # The same test as the lock's writer (isProcessRunning in typescript/src/store/embeddedLock.ts).
     if holder.get("host") != socket.gethostname():
         return True  # cannot check another machine: assume it is alive
     try:
@@ -161,19 +175,25 @@ def _is_alive(holder: dict[str, Any], pid: int) -> bool:
         return False
     except PermissionError:
         pass  # alive, owned by another user
-    recorded, actual = holder.get("startTicks"), _start_ticks(pid)
+    fields = _proc_stat(pid)
+    if fields is None:
+        return True  # no /proc (not Linux): kill(pid, 0) is all there is to know
+    # A zombie (Z, or X while being reaped) has exited; its pid answers kill(pid, 0) until it is reaped.
+    if fields[0] in ("Z", "X"):
+        return False
     # A different start time means the pid was reused by another process.
-    return recorded is None or actual is None or recorded == actual
+    recorded = holder.get("startTicks")
+    return recorded is None or recorded == int(fields[19])
 
 
-def _start_ticks(pid: int) -> int | None:
-    """Linux process start time in clock ticks (field 22 of /proc/<pid>/stat)."""
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name: [0] is the state, [19] the start time in ticks."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    # The command name (field 2) may contain spaces, so count from the last ')'.
-    return int(stat[stat.rindex(")") + 2 :].split()[19])
+    # The command name (field 2) may contain spaces and ')', so count from the last ')'.
+    return stat[stat.rindex(")") + 2 :].split()
 
 
 def _server_command(data_dir: Path) -> list[str]:
