@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import signal
+import socket
 import stat
 import subprocess
 import sys

@@ -24,6 +24,7 @@ from timestep import (
     run_agent,
 )
 
+
 def weather_agent() -> Agent[Any]:
     @function_tool(needs_approval=True)
     def get_weather(city: str) -> str:

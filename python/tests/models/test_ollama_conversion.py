@@ -10,8 +10,8 @@ import pytest
 from agents import AgentOutputSchema, ModelSettings, WebSearchTool
 from agents.exceptions import ModelBehaviorError, UserError
 from ollama import ChatResponse, Message
-from pydantic import BaseModel
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseReasoningItem
+from pydantic import BaseModel
 
 from timestep.models.ollama.ollama_messages import to_ollama_messages
 from timestep.models.ollama.ollama_request import to_ollama_chat_request
