@@ -93,7 +93,7 @@ def _is_function_tool(item: Json) -> bool:
     ).get("type") in ("function_call", "function_call_output")
 
 
-def _generated_item(item: Json, index: int, handoff_targets: dict[str, str]) -> Json:
+def _generated_item(item: Json, index: int, handoff_targets: dict[str | None, str | None]) -> Json:
     where = f"generated_items[{index}]"
     kind = _ITEM_TYPES.get(item.get("type", ""))
     if kind is None:
@@ -117,7 +117,7 @@ def _generated_item(item: Json, index: int, handoff_targets: dict[str, str]) -> 
     return converted
 
 
-def _handoff_targets(items: list[Json]) -> dict[str, str]:
+def _handoff_targets(items: list[Json]) -> dict[str | None, str | None]:
     """call_id → target agent, from the handoff outputs."""
     return {
         (item.get("raw_item") or {}).get("call_id"): (item.get("target_agent") or {}).get("name")

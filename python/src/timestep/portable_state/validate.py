@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from ..errors import InvalidRunStateError
 from .errors import UnsupportedRunStateVersionError
@@ -27,7 +27,7 @@ class _Malformed(Exception):
     """One broken rule, with the path of the value that breaks it."""
 
 
-def _fail(path: str, message: str) -> None:
+def _fail(path: str, message: str) -> NoReturn:
     raise _Malformed(f"{path or '(root)'}: {message}")
 
 

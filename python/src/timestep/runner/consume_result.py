@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import overload
 
 from agents import RunResult, RunResultStreaming
 
-TResult = TypeVar("TResult", RunResult, RunResultStreaming)
+
+@overload
+async def consume_result(result: RunResult) -> RunResult: ...
 
 
-async def consume_result(result: TResult) -> TResult:
+@overload
+async def consume_result(result: RunResultStreaming) -> RunResultStreaming: ...
+
+
+@overload
+async def consume_result(result: RunResult | RunResultStreaming) -> RunResult | RunResultStreaming: ...
+
+
+async def consume_result(result: RunResult | RunResultStreaming) -> RunResult | RunResultStreaming:
     """Returns ``result`` once its run is complete.
 
     A streamed result is drained (its events are read and discarded); a plain

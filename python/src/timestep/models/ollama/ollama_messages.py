@@ -47,7 +47,7 @@ class _Conversation:
 
     def add_all(self, items: Iterable[TResponseInputItem]) -> None:
         for item in items:
-            self._add(item)  # type: ignore[arg-type]
+            self._add(item)
         self._flush()
 
     def _add(self, item: Mapping[str, Any]) -> None:

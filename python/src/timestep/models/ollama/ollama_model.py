@@ -122,7 +122,7 @@ class OllamaModel(Model):
 
     async def close(self) -> None:
         """Closes the HTTP connections to the server."""
-        await self._client.close()
+        await self._client.close()  # type: ignore[no-untyped-call]  # ollama declares no types for close()
 
     @contextmanager
     def _connection_errors(self) -> Iterator[None]:
