@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from timestep import DurableSession
+import psycopg
+import pytest
+from agents import Agent, RunContextWrapper
+from agents.run_state import RunState
+
+from timestep import DurableSession, RunStateStore, StoreClosedError
 
 
 def message(text: str) -> dict[str, Any]:
@@ -29,3 +35,60 @@ async def test_concurrent_pops_each_take_a_distinct_item(store_options: dict[str
     finally:
         for session in sessions:
             await session.close()
+
+
+async def test_one_session_used_from_many_threads_each_with_its_own_event_loop(
+    store_options: dict[str, Any], unique_id: str
+) -> None:
+    # Issue 13 item 5: the session's connections belonged to the first event
+    # loop, so 9 of 10 writes from other loops failed ("attached to a different loop").
+    session = DurableSession(unique_id, **store_options)
+    await session.add_items([message("from the test's loop")])
+
+    def add_in_a_new_event_loop(n: int) -> None:
+        asyncio.run(session.add_items([message(f"from thread {n}")]))
+
+    await asyncio.to_thread(lambda: list(ThreadPoolExecutor(max_workers=5).map(add_in_a_new_event_loop, range(10))))
+    contents = {item["content"] for item in await session.get_items()}  # type: ignore[typeddict-item]
+    assert contents == {"from the test's loop"} | {f"from thread {n}" for n in range(10)}
+    await session.close()
+    with pytest.raises(StoreClosedError):  # closed for every loop, not only the one that closed it
+        await asyncio.to_thread(asyncio.run, session.get_items())
+
+
+async def test_one_run_state_store_used_from_many_threads(store_options: dict[str, Any], unique_id: str) -> None:
+    agent = Agent(name="Assistant")
+    store = RunStateStore(agent, run_id=unique_id, **store_options)
+    state = RunState(RunContextWrapper(context={}), "hello", agent)
+
+    def save_in_a_new_event_loop(_: int) -> int:
+        return asyncio.run(store.save(state)).version
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        versions = await asyncio.to_thread(lambda: sorted(pool.map(save_in_a_new_event_loop, range(8))))
+    assert versions == list(range(1, 9))
+    assert [version.version for version in await store.history()] == versions
+    assert isinstance(await store.load(), RunState)
+    await store.close()
+
+
+async def test_each_event_loop_closes_its_connections_when_it_shuts_down(postgres_url: str, unique_id: str) -> None:
+    # PostgreSQL only: the embedded store serves every client on one backend.
+    name = f"ts-{unique_id[-12:]}"
+    session = DurableSession(unique_id, connection_string=f"{postgres_url}?application_name={name}")
+
+    async def connections() -> int:
+        async with await psycopg.AsyncConnection.connect(postgres_url) as probe:
+            cursor = await probe.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [name])
+            row = await cursor.fetchone()
+            assert row is not None
+            return int(row[0])
+
+    def add_in_a_new_event_loop(n: int) -> None:
+        asyncio.run(session.add_items([message(f"from thread {n}")]))
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        await asyncio.to_thread(lambda: list(pool.map(add_in_a_new_event_loop, range(6))))
+    assert len(await session.get_items()) == 6
+    await session.close()
+    assert await connections() == 0  # asyncio.run closed each thread's pool; close() the test loop's

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +16,7 @@ from .app_directory import app_directory, ensure_private_directory
 from .connection_string import redact_connection_string
 from .database import Database
 from .embedded_server import EmbeddedServer
+from .loop_shutdown import at_loop_shutdown
 from .migrations import migrate
 from .postgres_database import PostgresDatabase
 
@@ -85,15 +88,18 @@ class _OpenDatabase:
     leases: int = 0
 
 
-# One database per target per process: every RunStateStore and session on the
-# same server or app directory shares one connection pool.
-_open: dict[StoreTarget, _OpenDatabase] = {}
+_OpenKey = tuple[StoreTarget, asyncio.AbstractEventLoop]
+
+# One database per target per event loop: every RunStateStore and session on
+# the same server or app directory shares one connection pool in each loop (a
+# pool and its connections belong to the loop that opened them).
+_open: dict[_OpenKey, _OpenDatabase] = {}
 
 
 class DatabaseLease:
-    """A reference to a database shared by every store and session of this process."""
+    """A reference to a database shared by every store and session of this process and event loop."""
 
-    def __init__(self, target: StoreTarget, entry: _OpenDatabase, db: Database) -> None:
+    def __init__(self, target: _OpenKey, entry: _OpenDatabase, db: Database) -> None:
         self._target = target
         self._entry = entry
         self.db = db
@@ -109,17 +115,39 @@ class DatabaseLease:
             await self.db.close()
 
 
-def _forget_failed(target: StoreTarget, entry: _OpenDatabase) -> None:
+def _forget_failed(target: _OpenKey, entry: _OpenDatabase) -> None:
     # A failed open is retried by the next caller.
     if entry.ready.cancelled() or entry.ready.exception() is not None:
         if _open.get(target) is entry:
             del _open[target]
 
 
-async def lease_database(target: StoreTarget) -> DatabaseLease:
+async def _close_loop_databases() -> None:
+    """Closes the databases of the running loop, which is shutting down; their leases are void."""
+    loop = asyncio.get_running_loop()
+    for key in [key for key in _open if key[1] is loop]:
+        entry = _open.pop(key)
+        if entry.ready.done() and not entry.ready.cancelled() and entry.ready.exception() is None:
+            # The pool's workers were cancelled with the loop's other tasks, so
+            # closing it re-raises their CancelledError; its connections are
+            # closed regardless, and the next database is closed all the same.
+            with contextlib.suppress(asyncio.CancelledError):
+                await entry.ready.result().close()
+
+
+async def lease_database(store_target: StoreTarget) -> DatabaseLease:
+    loop = asyncio.get_running_loop()
+    # A loop closed without shutting down leaves its pools behind; their
+    # connections close as they are collected.
+    for stale in [key for key in _open if key[1].is_closed()]:
+        del _open[stale]
+    target = (store_target, loop)
     entry = _open.get(target)
     if entry is None:
-        entry = _OpenDatabase(ready=asyncio.ensure_future(_migrated(target)))
+        await at_loop_shutdown(_close_loop_databases)
+        entry = _open.get(target)
+    if entry is None:
+        entry = _OpenDatabase(ready=asyncio.ensure_future(_migrated(store_target)))
         entry.ready.add_done_callback(lambda _: _forget_failed(target, entry))
         _open[target] = entry
     entry.leases += 1
@@ -132,42 +160,61 @@ async def lease_database(target: StoreTarget) -> DatabaseLease:
     return DatabaseLease(target, entry, db)
 
 
-class DatabaseHandle:
-    """The database of one store or session.
+async def _release(lease: asyncio.Task[DatabaseLease]) -> None:
+    try:
+        opened = await lease
+    except Exception:
+        return  # it never opened: nothing to release
+    await opened.release()
 
-    Leased on first use (so constructors stay synchronous), retried after a
-    failed open, released by ``close()``.
+
+class DatabaseHandle:
+    """The database of one store or session, usable from any thread and event loop.
+
+    Leased on first use in each event loop (so constructors stay synchronous),
+    retried after a failed open, released by ``close()``.
     """
 
     def __init__(self, options: StoreOptions, owner: str) -> None:
         """``owner`` names the owner in errors, e.g. "RunStateStore for run 42"."""
         self._options = options
         self._owner = owner
-        self._lease: asyncio.Task[DatabaseLease] | None = None
+        self._leases: dict[asyncio.AbstractEventLoop, asyncio.Task[DatabaseLease]] = {}
+        self._guard = threading.Lock()  # threads, each in its own loop, share the handle
         self._closed = False
 
     async def get(self) -> Database:
-        if self._closed:
-            raise StoreClosedError(f"{self._owner} is closed; create a new one.")
-        if self._lease is None:
-            self._lease = asyncio.ensure_future(lease_database(resolve_store_target(self._options)))
-        lease = self._lease
+        loop = asyncio.get_running_loop()
+        with self._guard:
+            if self._closed:
+                raise StoreClosedError(f"{self._owner} is closed; create a new one.")
+            for ended in [other for other in self._leases if other.is_closed()]:
+                del self._leases[ended]
+            lease = self._leases.get(loop)
+            if lease is None:
+                lease = self._leases[loop] = asyncio.ensure_future(
+                    lease_database(resolve_store_target(self._options))
+                )
         try:
             return (await asyncio.shield(lease)).db
         except BaseException:
-            if self._lease is lease and lease.done():
-                self._lease = None
+            with self._guard:
+                if self._leases.get(loop) is lease and lease.done():
+                    del self._leases[loop]
             raise
 
     async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        lease, self._lease = self._lease, None
-        if lease is None:
-            return
-        try:
-            opened = await lease
-        except Exception:
-            return  # it never opened: nothing to release
-        await opened.release()
+        with self._guard:
+            if self._closed:
+                return
+            self._closed = True
+            leases, self._leases = self._leases, {}
+        current = asyncio.get_running_loop()
+        for loop, lease in leases.items():
+            if loop is current:
+                await _release(lease)
+            elif loop.is_running():
+                # Released in its own loop; not awaited, as that loop may stop first
+                # (its databases are then closed as it shuts down).
+                asyncio.run_coroutine_threadsafe(_release(lease), loop)
+            # A loop that is not running can run nothing; it closed its databases if it shut down.

@@ -7,6 +7,7 @@ embedded store, which a Node process serves on a unix socket.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -88,6 +89,8 @@ class PostgresDatabase:
         self._start_server = start_server
         self._pool: AsyncConnectionPool[AsyncConnection[Row]] | None = None
         self._opening = asyncio.Lock()
+        # Every connection the pools made, so close() can close them itself (see there).
+        self._connections: weakref.WeakSet[AsyncConnection[Row]] = weakref.WeakSet()
 
     async def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         async with self._connection() as connection:
@@ -106,7 +109,14 @@ class PostgresDatabase:
         async with self._opening:
             pool, self._pool = self._pool, None
         if pool is not None:
-            await pool.close()
+            try:
+                await pool.close()
+            finally:
+                # When asyncio.run ends a loop it cancels the pool's workers first;
+                # pool.close() then stops before closing its idle connections.
+                for connection in list(self._connections):
+                    if not connection.closed:
+                        await connection.close()
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[AsyncConnection[Row]]:
@@ -156,11 +166,19 @@ class PostgresDatabase:
             if self._pool is None:
                 await self._reach_server()
                 pool: AsyncConnectionPool[AsyncConnection[Row]] = AsyncConnectionPool(
-                    self._conninfo, kwargs=_CONNECTION_OPTIONS, min_size=1, max_size=_POOL_SIZE, open=False
+                    self._conninfo,
+                    kwargs=_CONNECTION_OPTIONS,
+                    min_size=1,
+                    max_size=_POOL_SIZE,
+                    open=False,
+                    configure=self._track,
                 )
                 await pool.open()
                 self._pool = pool
             return self._pool
+
+    async def _track(self, connection: AsyncConnection[Row]) -> None:
+        self._connections.add(connection)
 
     async def _reach_server(self) -> None:
         """Probes the server; a started server is resolved again if the probe finds it gone.
