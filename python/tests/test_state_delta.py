@@ -112,7 +112,7 @@ def test_random_edits_rebuild_the_target_exactly(seed: int) -> None:
 
 def test_a_chain_of_deltas_rebuilds_every_version() -> None:
     rng = random.Random(7)
-    versions = [{"turn": 0, "items": [], "ctx": {"usage": {"requests": 0}}}]
+    versions: list[dict[str, Any]] = [{"turn": 0, "items": [], "ctx": {"usage": {"requests": 0}}}]
     for turn in range(1, 40):
         previous = versions[-1]
         items = previous["items"] + [{"id": turn, "text": "x" * turn}]

@@ -131,9 +131,9 @@ def test_ollama_host_option_then_env_then_default(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("OLLAMA_HOST", "http://env-host:1234")
     assert OllamaModelProvider().get_model("llama3").host == "http://env-host:1234"
     assert OllamaModelProvider(host="http://option-host:1").get_model("llama3").host == "http://option-host:1"
-    assert MultiModelProvider(ollama_host="http://option-host:1").get_model("ollama/llama3").host == (
-        "http://option-host:1"
-    )
+    routed = MultiModelProvider(ollama_host="http://option-host:1").get_model("ollama/llama3")
+    assert isinstance(routed, OllamaModel)
+    assert routed.host == "http://option-host:1"
 
 
 def test_cloud_models_default_to_ollama_com_without_the_suffix(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -52,7 +52,7 @@ async def paused_state(recipe: dict[str, Any]) -> RunState[Any, Any]:
         earlier = await Runner.run(agents.personal_assistant, [*history, {"role": "user", "content": turn}])
         history = earlier.to_input_list()
     given = recipe["input"]
-    run_input = [*history, {"role": "user", "content": given}] if isinstance(given, str) else [*history, *given]
+    run_input: str | list[Any] = [*history, {"role": "user", "content": given}] if isinstance(given, str) else [*history, *given]
     if not history and isinstance(given, str):
         run_input = given
     result = await Runner.run(
