@@ -8,6 +8,7 @@ import hashlib
 import json
 import random
 import re
+from itertools import pairwise
 from typing import Any
 
 import psycopg
@@ -177,7 +178,7 @@ async def test_full_versions_follow_the_two_times_rule(
     fulls = [version for version, encoding, _ in rows if encoding == "full"]
     # Growing by one page a version, the full versions come further and further apart.
     assert len(fulls) >= 3 and fulls[0] == 1
-    gaps = [after - before for before, after in zip(fulls, fulls[1:])]
+    gaps = [after - before for before, after in pairwise(fulls)]
     assert gaps == sorted(gaps) and gaps[-1] > gaps[0]
     # Stored bytes stay linear in the versions, not quadratic.
     stored = sum(size for _, _, size in rows)
@@ -269,7 +270,7 @@ async def test_versions_written_as_the_other_sdk_rebuild_from_the_portable_form(
 
     # Two deltas in a row: damage the first, load the second.
     [(middle, target)] = [
-        (before[0], after[0]) for before, after in zip(rows, rows[1:]) if before[1] == after[1] == "delta"
+        (before[0], after[0]) for before, after in pairwise(rows) if before[1] == after[1] == "delta"
     ][:1]
     full = max(version for version, encoding, _ in rows if encoding == "full" and version < middle)
     await sql(
@@ -363,7 +364,7 @@ async def test_one_store_saving_concurrently_keeps_its_versions_right(
         RunState(RunContextWrapper(context={"i": index}), "hello", agent).to_string() for index in range(20)
     ]
     versions = await asyncio.gather(*(store.save(text) for text in texts))
-    saved = {saved.version: text for saved, text in zip(versions, texts)}
+    saved = {saved.version: text for saved, text in zip(versions, texts, strict=True)}
     assert sorted(saved) == list(range(1, 21))
     await assert_checksums(sql, unique_id, saved)
     await loads_back(store, agent, saved)
