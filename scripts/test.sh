@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Sets up everything and runs every test suite: the scripted model server,
-# TypeScript, and Python, against embedded PGlite and a throwaway PostgreSQL.
+# Sets up everything, type-checks and lints (scripts/check.sh) and runs every
+# test suite: the scripted model server, TypeScript, and Python, against
+# embedded PGlite and a throwaway PostgreSQL; then the declared SDK version
+# ranges (scripts/sdk-range.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -20,6 +22,7 @@ export OPENAI_AGENTS_DISABLE_TRACING=1
 unset OPENAI_API_KEY OPENAI_BASE_URL TIMESTEP_DB_URL OLLAMA_HOST OLLAMA_API_KEY
 
 status=0
+bash scripts/check.sh || status=1   # type checks and lints, both languages
 echo "== scripted model server"
 node --test testing/model-server/test/ || status=1
 echo "== TypeScript"
@@ -28,4 +31,6 @@ echo "== Python"
 (cd python && "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider) || status=1
 echo "== benchmarks still run (tiny sizes; the real figures come from bash bench/run.sh)"
 TIMESTEP_BENCH_DB_URL=$TIMESTEP_TEST_DB_URL bash bench/run.sh --quick >/dev/null || status=1
+echo "== SDK version ranges (packed packages with each end of the declared range, from npm and PyPI)"
+bash scripts/sdk-range.sh || status=1
 exit $status
