@@ -1,5 +1,6 @@
 """The `timestep db serve` process Python starts: reaped when it dies, zombies never taken for live
-holders, and a socket directory that is not private to the user refused."""
+holders, a stopped one given up on at the store's timeout, and a socket directory that is not
+private to the user refused."""
 
 from __future__ import annotations
 
@@ -18,7 +19,11 @@ from pathlib import Path
 import pytest
 from store_support import stop_embedded_server
 
-from timestep import DurableSession, InsecureSocketDirectoryError
+from timestep import DurableSession, InsecureSocketDirectoryError, StoreTimeoutError
+
+LIMIT_MS = 2_000
+# Timers on a loaded two-core machine fire late; the error must still come close to the limit.
+LATE_SECONDS = 1.5
 
 
 @pytest.fixture
@@ -97,6 +102,29 @@ async def test_a_lock_held_by_a_zombie_is_not_waited_for(home: Path) -> None:
         await session.close()
     finally:
         zombie.wait()
+
+
+async def test_a_stopped_server_makes_a_save_raise_store_timeout_error_at_the_limit_then_it_works_again(
+    home: Path,
+) -> None:
+    session = DurableSession("paused", timeout_ms=LIMIT_MS)
+    await session.add_items([{"role": "user", "content": "before"}])
+    server = lock_holder(home / "pglite")
+    os.kill(server, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreTimeoutError, match=f"did not answer within {LIMIT_MS} ms"):
+            await session.add_items([{"role": "user", "content": "while stopped"}])
+        waited = time.monotonic() - started
+        assert LIMIT_MS / 1000 - 0.05 <= waited < LIMIT_MS / 1000 + LATE_SECONDS, f"raised after {waited:.2f} s"
+    finally:
+        os.kill(server, signal.SIGCONT)
+
+    await session.add_items([{"role": "user", "content": "after"}])
+    items = await session.get_items()
+    assert items[0] == {"role": "user", "content": "before"} and items[-1] == {"role": "user", "content": "after"}
+    assert lock_holder(home / "pglite") == server  # the same server carried on
+    await session.close()
 
 
 async def test_a_socket_directory_open_to_others_is_refused_until_it_is_private(home: Path) -> None:

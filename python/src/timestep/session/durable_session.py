@@ -37,12 +37,14 @@ class DurableSession:
         connection_string: str | None = None,
         use_pglite: bool | None = None,
         pglite_path: str | os.PathLike[str] | None = None,
+        timeout_ms: int | None = None,
         session_settings: SessionSettings | dict[str, Any] | None = None,
     ) -> None:
         """``session_id`` continues an existing conversation; a new random id otherwise.
 
         ``session_settings`` (or a dict of its fields), as for the SDK's own
         sessions: its ``limit`` is how many recent items ``get_items()`` returns.
+        ``timeout_ms``: longest wait on the store (see ``StoreOptions.timeout_ms``).
         """
         # Coerced like the SDK's sessions do, so an unknown field is a TypeError here.
         self.session_settings = (
@@ -50,7 +52,7 @@ class DurableSession:
         )
         self.session_id = check_identifier("session_id", session_id if session_id is not None else str(uuid.uuid4()))
         self._db = DatabaseHandle(
-            StoreOptions(connection_string, use_pglite, pglite_path), f"DurableSession {self.session_id}"
+            StoreOptions(connection_string, use_pglite, pglite_path, timeout_ms), f"DurableSession {self.session_id}"
         )
 
     async def get_items(self, limit: int | None = None) -> list[TResponseInputItem]:

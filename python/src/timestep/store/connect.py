@@ -19,6 +19,7 @@ from .embedded_server import EmbeddedServer
 from .loop_shutdown import at_loop_shutdown
 from .migrations import migrate
 from .postgres_database import PostgresDatabase
+from .store_timeout import store_timeout_ms
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,10 @@ class StoreOptions:
     """True forces the embedded store even when ``TIMESTEP_DB_URL`` is set."""
     pglite_path: str | os.PathLike[str] | None = None
     """Data directory of the embedded store; defaults to ``<app directory>/pglite``."""
+    timeout_ms: int | None = None
+    """Longest wait on the store, in ms: connecting, waiting for the embedded store's host,
+    each statement (a lock wait included). Past it a call raises ``StoreTimeoutError``.
+    Defaults to ``TIMESTEP_STORE_TIMEOUT_MS``, else 30 000."""
 
 
 @dataclass(frozen=True)
@@ -53,27 +58,30 @@ def resolve_store_target(options: StoreOptions = StoreOptions(), env: Mapping[st
     return StoreTarget("pglite", os.path.abspath(data_dir))
 
 
-def _open_database(target: StoreTarget) -> PostgresDatabase:
+def _open_database(target: StoreTarget, timeout_ms: int) -> PostgresDatabase:
     if target.kind == "postgres":
         shown = redact_connection_string(target.location)
         return PostgresDatabase(
             target.location,
             description=f"PostgreSQL at {shown}",
             advice="Check that the server is running and TIMESTEP_DB_URL is right; the next call reconnects.",
+            timeout_ms=timeout_ms,
+            server_timeouts=True,
         )
     data_dir = Path(target.location)
     ensure_private_directory(data_dir.parent)
-    server = EmbeddedServer(data_dir)
+    server = EmbeddedServer(data_dir, timeout_ms)
     return PostgresDatabase(
         server.conninfo,
         description=f"The embedded store at {target.location}",
         advice="The next call starts its server again.",
         start_server=lambda: asyncio.to_thread(server.ensure_running),
+        timeout_ms=timeout_ms,
     )
 
 
-async def _migrated(target: StoreTarget) -> Database:
-    db = _open_database(target)
+async def _migrated(target: StoreTarget, timeout_ms: int) -> Database:
+    db = _open_database(target, timeout_ms)
     try:
         await migrate(db)
     except BaseException:
@@ -88,7 +96,7 @@ class _OpenDatabase:
     leases: int = 0
 
 
-_OpenKey = tuple[StoreTarget, asyncio.AbstractEventLoop]
+_OpenKey = tuple[StoreTarget, asyncio.AbstractEventLoop, int]
 
 # One database per target per event loop: every RunStateStore and session on
 # the same server or app directory shares one connection pool in each loop (a
@@ -135,19 +143,25 @@ async def _close_loop_databases() -> None:
                 await entry.ready.result().close()
 
 
-async def lease_database(store_target: StoreTarget) -> DatabaseLease:
+async def lease_database(store_target: StoreTarget, timeout_ms: int | None = None) -> DatabaseLease:
+    """``timeout_ms`` defaults to ``TIMESTEP_STORE_TIMEOUT_MS``, else 30 000 (see ``StoreOptions.timeout_ms``).
+
+    Stores with different limits get databases of their own: a limit is a
+    property of the connections (``statement_timeout``), not of one call.
+    """
+    limit = store_timeout_ms(timeout_ms)
     loop = asyncio.get_running_loop()
     # A loop closed without shutting down leaves its pools behind; their
     # connections close as they are collected.
     for stale in [key for key in _open if key[1].is_closed()]:
         del _open[stale]
-    target = (store_target, loop)
+    target = (store_target, loop, limit)
     entry = _open.get(target)
     if entry is None:
         await at_loop_shutdown(_close_loop_databases)
         entry = _open.get(target)
     if entry is None:
-        entry = _OpenDatabase(ready=asyncio.ensure_future(_migrated(store_target)))
+        entry = _OpenDatabase(ready=asyncio.ensure_future(_migrated(store_target, limit)))
         entry.ready.add_done_callback(lambda _: _forget_failed(target, entry))
         _open[target] = entry
     entry.leases += 1
@@ -179,6 +193,7 @@ class DatabaseHandle:
         """``owner`` names the owner in errors, e.g. "RunStateStore for run 42"."""
         self._options = options
         self._owner = owner
+        self._timeout_ms = store_timeout_ms(options.timeout_ms)  # a bad limit fails here, not at first use
         self._leases: dict[asyncio.AbstractEventLoop, asyncio.Task[DatabaseLease]] = {}
         self._guard = threading.Lock()  # threads, each in its own loop, share the handle
         self._closed = False
@@ -193,7 +208,7 @@ class DatabaseHandle:
             lease = self._leases.get(loop)
             if lease is None:
                 lease = self._leases[loop] = asyncio.ensure_future(
-                    lease_database(resolve_store_target(self._options))
+                    lease_database(resolve_store_target(self._options), self._timeout_ms)
                 )
         try:
             return (await asyncio.shield(lease)).db

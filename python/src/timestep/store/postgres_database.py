@@ -7,6 +7,7 @@ embedded store, which a Node process serves on a unix socket.
 from __future__ import annotations
 
 import asyncio
+import math
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -14,12 +15,15 @@ from typing import Any
 
 import psycopg
 from psycopg import AsyncConnection
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from ..errors import StoreUnavailableError
+from ..errors import StoreTimeoutError, StoreUnavailableError
 from .connection_string import redact_passwords
 from .database import Queryable, Row
+from .deadline import DeadlinePassed, within
+from .store_timeout import DEFAULT_STORE_TIMEOUT_MS
 
 _POOL_SIZE = 10
 # Times a started server is looked for again when it vanishes before a connection.
@@ -39,6 +43,19 @@ _CONNECTION_OPTIONS: dict[str, Any] = {
 _SERVER_GONE = ("57P01", "57P02", "57P03")
 
 
+# With server timeouts the server cancels a statement at the limit itself
+# (cleanly: the transaction rolls back); the client's own deadline comes this
+# much later, so it fires only when the server cannot answer at all.
+_CLIENT_GRACE_SECONDS = 1.0
+
+
+def _is_server_timeout(error: psycopg.Error) -> bool:
+    """The server cancelled a statement at statement_timeout (57014 is also a cancel by request) or lock_timeout."""
+    if isinstance(error, psycopg.errors.LockNotAvailable):
+        return True
+    return isinstance(error, psycopg.errors.QueryCanceled) and "statement timeout" in str(error)
+
+
 def _is_connection_failure(error: psycopg.Error) -> bool:
     if not isinstance(error, psycopg.OperationalError):
         return False
@@ -52,17 +69,22 @@ async def _run(connection: AsyncConnection[Row], sql: str, params: Sequence[obje
     return await cursor.fetchall() if cursor.description is not None else []
 
 
+_Limit = Callable[[AsyncConnection[Row], Awaitable[Any]], Awaitable[Any]]
+
+
 class _Transaction:
     """The ``Queryable`` of one open transaction."""
 
-    def __init__(self, connection: AsyncConnection[Row]) -> None:
+    def __init__(self, connection: AsyncConnection[Row], limit: _Limit) -> None:
         self._connection = connection
+        self._limit = limit
 
     async def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        return await _run(self._connection, sql, params)
+        rows: list[Row] = await self._limit(self._connection, _run(self._connection, sql, params))
+        return rows
 
     async def exec(self, script: str) -> None:
-        await self._connection.execute(script)
+        await self._limit(self._connection, self._connection.execute(script))
 
 
 class PostgresDatabase:
@@ -75,6 +97,8 @@ class PostgresDatabase:
         description: str,
         advice: str,
         start_server: Callable[[], Awaitable[None]] | None = None,
+        timeout_ms: int = DEFAULT_STORE_TIMEOUT_MS,
+        server_timeouts: bool = False,
     ) -> None:
         """
         Args:
@@ -82,8 +106,15 @@ class PostgresDatabase:
             description: names the database in errors, without a password.
             advice: what to do when it is unavailable.
             start_server: awaited before every (re)connection; starts the server if needed.
+            timeout_ms: longest wait for a connection or one statement's answer (``StoreTimeoutError``).
+            server_timeouts: also have the server cancel a statement (a lock wait included) at
+                the limit, with ``statement_timeout``. For a real PostgreSQL server; the
+                embedded store's host answers for itself.
         """
         self._conninfo = conninfo
+        self._timeout_ms = timeout_ms
+        self._deadline_seconds = timeout_ms / 1000 + (_CLIENT_GRACE_SECONDS if server_timeouts else 0)
+        self._connect_options = {**_CONNECTION_OPTIONS, **_limits(conninfo, timeout_ms, server_timeouts)}
         self._description = description
         self._advice = advice
         self._start_server = start_server
@@ -94,16 +125,29 @@ class PostgresDatabase:
 
     async def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         async with self._connection() as connection:
-            return await _run(connection, sql, params)
+            rows: list[Row] = await self._limit(connection, _run(connection, sql, params))
+            return rows
 
     async def exec(self, script: str) -> None:
         async with self._connection() as connection:
-            await connection.execute(script)
+            await self._limit(connection, connection.execute(script))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Queryable]:
-        async with self._connection() as connection, connection.transaction():
-            yield _Transaction(connection)
+        # BEGIN and COMMIT by hand (the connections are autocommit), so each
+        # round trip of the transaction has the deadline too.
+        async with self._connection() as connection:
+            await self._limit(connection, connection.execute("BEGIN"))
+            try:
+                yield _Transaction(connection, self._limit)
+            except BaseException:
+                if not connection.closed:
+                    try:
+                        await self._limit(connection, connection.execute("ROLLBACK"))
+                    except Exception:  # noqa: BLE001 - the first error is the one to report
+                        pass  # the connection was cut or lost: the server rolls back, the pool discards it
+                raise
+            await self._limit(connection, connection.execute("COMMIT"))
 
     async def close(self) -> None:
         async with self._opening:
@@ -125,6 +169,8 @@ class PostgresDatabase:
         try:
             yield connection
         except psycopg.Error as error:
+            if _is_server_timeout(error):
+                raise self._timed_out(str(error).strip()) from error
             if not _is_connection_failure(error):
                 raise
             lost = error
@@ -142,8 +188,11 @@ class PostgresDatabase:
         pool = await self._open_pool()
         connection = await self._get_connection(pool)
         try:
-            await AsyncConnectionPool.check_connection(connection)
+            await self._limit(connection, AsyncConnectionPool.check_connection(connection))
             return pool, connection
+        except StoreTimeoutError:
+            await pool.putconn(connection)  # cut: the pool discards it
+            raise
         except psycopg.Error:
             await pool.putconn(connection)
         await self._discard(pool)
@@ -156,9 +205,10 @@ class PostgresDatabase:
         try:
             return await pool.getconn()
         except PoolTimeout as error:
-            raise StoreUnavailableError(
+            raise StoreTimeoutError(
                 f"{self._description} gave no connection within {pool.timeout:g} s "
-                f"(all {_POOL_SIZE} in use, or the server stopped answering). {self._advice}"
+                f"(all {_POOL_SIZE} in use, or the server stopped answering). {self._advice} "
+                "The limit is the timeout_ms option or TIMESTEP_STORE_TIMEOUT_MS."
             ) from error
 
     async def _open_pool(self) -> AsyncConnectionPool[AsyncConnection[Row]]:
@@ -167,9 +217,10 @@ class PostgresDatabase:
                 await self._reach_server()
                 pool: AsyncConnectionPool[AsyncConnection[Row]] = AsyncConnectionPool(
                     self._conninfo,
-                    kwargs=_CONNECTION_OPTIONS,
+                    kwargs=self._connect_options,
                     min_size=1,
                     max_size=_POOL_SIZE,
+                    timeout=self._timeout_ms / 1000,
                     open=False,
                     configure=self._track,
                 )
@@ -204,14 +255,31 @@ class PostgresDatabase:
         # server that is down would surface only as a timeout; one direct
         # connection first fails fast, with the reason.
         try:
-            probe = await AsyncConnection.connect(self._conninfo, **_CONNECTION_OPTIONS)
+            probe = await AsyncConnection.connect(self._conninfo, **self._connect_options)
         except psycopg.Error as error:
             failure = error
         else:
             await probe.close()
             return
         # Raised outside the except block, so the driver's error is not attached as context.
+        if isinstance(failure, psycopg.errors.ConnectionTimeout):
+            raise self._timed_out(str(failure).strip())
         raise self._unavailable(failure)
+
+    async def _limit(self, connection: AsyncConnection[Row], operation: Awaitable[Any]) -> Any:
+        """Awaits one round trip on ``connection``, or raises ``StoreTimeoutError`` past the deadline."""
+        try:
+            return await within(connection, operation, self._deadline_seconds)
+        except DeadlinePassed as passed:
+            raise self._timed_out(str(passed)) from None
+
+    def _timed_out(self, reason: str) -> StoreTimeoutError:
+        # ``reason`` is never the driver's connection error, which could show a password.
+        return StoreTimeoutError(
+            f"{self._description} did not answer within {self._timeout_ms} ms ({reason}): the server is "
+            "stopped or overloaded, or another client holds what this call needs (a lock on the run). "
+            "Retry, or raise the limit (timeout_ms option or TIMESTEP_STORE_TIMEOUT_MS)."
+        )
 
     async def _discard(self, pool: AsyncConnectionPool[AsyncConnection[Row]]) -> None:
         async with self._opening:
@@ -227,3 +295,16 @@ class PostgresDatabase:
         unavailable.__cause__ = error if reason == detail else None
         unavailable.__suppress_context__ = True
         return unavailable
+
+
+def _limits(conninfo: str, timeout_ms: int, server_timeouts: bool) -> dict[str, Any]:
+    """Connection parameters that bound connecting and, with ``server_timeouts``, each statement."""
+    # libpq takes whole seconds, at least 2.
+    limits: dict[str, Any] = {"connect_timeout": max(2, math.ceil(timeout_ms / 1000))}
+    if server_timeouts:
+        try:
+            given = str(conninfo_to_dict(conninfo).get("options") or "")
+        except psycopg.Error:
+            given = ""  # connecting reports what is wrong with it
+        limits["options"] = f"{given} -c statement_timeout={timeout_ms}".strip()
+    return limits

@@ -173,12 +173,14 @@ class RunStateStore(Generic[TContext]):
         connection_string: str | None = None,
         use_pglite: bool | None = None,
         pglite_path: str | os.PathLike[str] | None = None,
+        timeout_ms: int | None = None,
     ) -> None:
         """
         Args:
             agent: the starting agent of the run; loaded states are bound to its agent graph.
             session_id: the conversation the run belongs to, recorded with every version.
             run_id: identifies the run; defaults to ``session_id``, else a new random id.
+            timeout_ms: longest wait on the store (see ``StoreOptions.timeout_ms``).
         """
         if agent is None:
             raise TypeError("RunStateStore needs agent: the starting agent that loaded states are bound to.")
@@ -187,7 +189,7 @@ class RunStateStore(Generic[TContext]):
         default_run_id = session_id if session_id is not None else str(uuid.uuid4())
         self.run_id = check_identifier("run_id", run_id if run_id is not None else default_run_id)
         self._db = DatabaseHandle(
-            StoreOptions(connection_string, use_pglite, pglite_path), f"RunStateStore for run {self.run_id}"
+            StoreOptions(connection_string, use_pglite, pglite_path, timeout_ms), f"RunStateStore for run {self.run_id}"
         )
         self._last_saved: _LastSaved | None = None
 
