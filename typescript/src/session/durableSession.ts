@@ -44,8 +44,8 @@ export class DurableSession implements Session {
 
   constructor(options: DurableSessionOptions = {}) {
     this.sessionId = checkIdentifier('sessionId', options.sessionId ?? randomUUID());
-    const { connectionString, usePglite, pglitePath } = options;
-    this.db = new DatabaseHandle({ connectionString, usePglite, pglitePath }, `DurableSession ${this.sessionId}`);
+    const { connectionString, usePglite, pglitePath, timeoutMs } = options;
+    this.db = new DatabaseHandle({ connectionString, usePglite, pglitePath, timeoutMs }, `DurableSession ${this.sessionId}`);
   }
 
 

@@ -244,8 +244,8 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
     this.agent = options.agent;
     this.sessionId = options.sessionId === undefined ? null : checkIdentifier('sessionId', options.sessionId);
     this.runId = checkIdentifier('runId', options.runId ?? options.sessionId ?? randomUUID());
-    const { connectionString, usePglite, pglitePath } = options;
-    this.db = new DatabaseHandle({ connectionString, usePglite, pglitePath }, `RunStateStore for run ${this.runId}`);
+    const { connectionString, usePglite, pglitePath, timeoutMs } = options;
+    this.db = new DatabaseHandle({ connectionString, usePglite, pglitePath, timeoutMs }, `RunStateStore for run ${this.runId}`);
   }
 
   /**
