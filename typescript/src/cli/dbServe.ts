@@ -1,10 +1,21 @@
-import { HostedStore, SOCKET_PORT, socketDirectoryFor, socketPathFor } from '../store/embedded/embeddedDatabase.js';
+import {
+  HostedStore,
+  SOCKET_PORT,
+  socketDirectoryFor,
+  socketPathFor,
+  storeTimeoutFromEnvironment,
+} from '../store/embedded/embeddedDatabase.js';
 
 export interface ServeOptions {
   /** Embedded data directory (absolute). */
   dataDir: string;
   /** Exit after this many seconds without any client connected (0: never). */
   idleTimeoutSeconds?: number;
+  /**
+   * Longest a client may hold the store idle inside a transaction before it is
+   * disconnected (ms); defaults to `TIMESTEP_STORE_TIMEOUT_MS`, else 30 s.
+   */
+  timeoutMs?: number;
 }
 
 /** What `timestep db serve` prints once it accepts connections. */
@@ -22,7 +33,7 @@ export interface ServerReady {
  */
 export async function serveEmbeddedStore(options: ServeOptions): Promise<{ ready: ServerReady; stopped: Promise<void> }> {
   const { dataDir } = options;
-  const store = await HostedStore.open(dataDir);
+  const store = await HostedStore.open(dataDir, { timeoutMs: options.timeoutMs ?? storeTimeoutFromEnvironment() });
 
   let resolveStopped: () => void;
   const stopped = new Promise<void>((done) => (resolveStopped = done));

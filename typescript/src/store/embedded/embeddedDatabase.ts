@@ -34,6 +34,19 @@ export function socketPathFor(dataDir: string): string {
 /** How long to wait for a live host that has not started serving yet (first open runs initdb). */
 const HOST_STARTUP_WAIT_MS = 30_000;
 
+/**
+ * Default limit on holding or waiting for the embedded store: a socket client
+ * that holds it idle (mid-transaction) is cut off after this long, and an
+ * in-process caller gives up waiting for its turn with `StoreTimeoutError`.
+ */
+export const DEFAULT_STORE_TIMEOUT_MS = 30_000;
+
+/** `TIMESTEP_STORE_TIMEOUT_MS` if set to a positive integer, else the default. */
+export function storeTimeoutFromEnvironment(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.TIMESTEP_STORE_TIMEOUT_MS);
+  return Number.isInteger(value) && value > 0 ? value : DEFAULT_STORE_TIMEOUT_MS;
+}
+
 /** The embedded store opened in this process and served to the others. */
 export class HostedStore implements Database {
   readonly kind = 'pglite' as const;
@@ -43,14 +56,18 @@ export class HostedStore implements Database {
     private readonly server: WireProtocolServer,
   ) {}
 
-  /** Takes the data directory's lock (or throws `EmbeddedStoreLockedError`), migrates, serves. */
-  static async open(dataDir: string): Promise<HostedStore> {
+  /**
+   * Takes the data directory's lock (or throws `EmbeddedStoreLockedError`), migrates, serves.
+   * `timeoutMs` bounds how long a socket client may hold the store idle and how long an
+   * in-process caller waits for its turn.
+   */
+  static async open(dataDir: string, { timeoutMs = DEFAULT_STORE_TIMEOUT_MS }: { timeoutMs?: number } = {}): Promise<HostedStore> {
     ensurePrivateDirectory(dirname(dataDir));
-    const db = await PgliteDatabase.open(dataDir);
+    const db = await PgliteDatabase.open(dataDir, { timeoutMs });
     try {
       await migrate(db);
       mkdirSync(socketDirectoryFor(dataDir), { recursive: true, mode: 0o700 });
-      const server = await serveWireProtocol(db.pglite, db.floor, socketPathFor(dataDir));
+      const server = await serveWireProtocol(db.pglite, db.floor, socketPathFor(dataDir), { idleTimeoutMs: timeoutMs });
       return new HostedStore(db, server);
     } catch (error) {
       await db.close();
@@ -105,13 +122,13 @@ function isUnreachable(error: unknown): boolean {
   return error instanceof StoreUnavailableError && error.nothingSent;
 }
 
-async function joinOrHost(dataDir: string): Promise<Database> {
+async function joinOrHost(dataDir: string, timeoutMs: number): Promise<Database> {
   const socket = socketPathFor(dataDir);
   const giveUpAt = Date.now() + HOST_STARTUP_WAIT_MS;
   for (;;) {
     if (await socketAccepts(socket)) {
       const host = encodeURIComponent(socketDirectoryFor(dataDir));
-      const joined = new PostgresDatabase(`postgresql://postgres@localhost:${SOCKET_PORT}/postgres?host=${host}`);
+      const joined = new PostgresDatabase(`postgresql://postgres@localhost:${SOCKET_PORT}/postgres?host=${host}`, { timeoutMs });
       try {
         await migrate(joined); // a newer client may bring migrations the host lacks
         return joined;
@@ -122,7 +139,7 @@ async function joinOrHost(dataDir: string): Promise<Database> {
       }
     }
     try {
-      return await HostedStore.open(dataDir);
+      return await HostedStore.open(dataDir, { timeoutMs });
     } catch (error) {
       if (!(error instanceof EmbeddedStoreLockedError) || Date.now() > giveUpAt) throw error;
     }
@@ -136,11 +153,15 @@ export class EmbeddedDatabase implements Database {
   readonly kind = 'pglite' as const;
   private current: Promise<Database> | null = null;
 
-  constructor(readonly dataDir: string) {}
+  /** `timeoutMs`: see `HostedStore.open`. */
+  constructor(
+    readonly dataDir: string,
+    private readonly options: { timeoutMs?: number } = {},
+  ) {}
 
   private connection(): Promise<Database> {
     if (!this.current) {
-      const attempt = joinOrHost(this.dataDir);
+      const attempt = joinOrHost(this.dataDir, this.options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS);
       this.current = attempt;
       attempt.catch(() => {
         if (this.current === attempt) this.current = null;

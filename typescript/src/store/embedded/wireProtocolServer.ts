@@ -1,15 +1,30 @@
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
-import type { Floor } from './floor.js';
+import { FloorWithdrawnError, type Floor } from './floor.js';
+import {
+  CANCEL_REQUEST,
+  errorResponse,
+  FrontendMessageReader,
+  GSSENC_REQUEST,
+  MAX_MESSAGE_BYTES,
+  ProtocolViolation,
+  SSL_REQUEST,
+  TERMINATE,
+} from './frontendMessages.js';
+import { TRANSACTION_IDLE, transactionStatus } from './sessionReset.js';
 
-// Untyped startup-phase requests (length, code) a client may send first.
-const SSL_REQUEST = 80877103;
-const GSSENC_REQUEST = 80877104;
-const CANCEL_REQUEST = 80877102;
-const TERMINATE = 0x58; // 'X'
-const READY_FOR_QUERY = 0x5a; // 'Z'
-const IDLE = 0x49; // 'I': not inside a transaction block
+export interface WireProtocolOptions {
+  /**
+   * Longest a client may hold the floor without sending its next message or
+   * reading the replies it has (inside a transaction, or an unfinished
+   * extended query) before it is disconnected and its transaction rolled
+   * back. 0: no limit.
+   */
+  idleTimeoutMs: number;
+  /** Largest message a client may send (default `MAX_MESSAGE_BYTES`). */
+  maxMessageBytes?: number;
+}
 
 export interface WireProtocolServer {
   readonly path: string;
@@ -20,17 +35,29 @@ export interface WireProtocolServer {
 
 /**
  * Serves one PGlite instance over the PostgreSQL wire protocol on a unix
- * socket (mode 0600). Messages are handed to PGlite as they are; the only
- * protocol knowledge here is framing and watching ReadyForQuery to know when
- * a client's transaction is over and the floor can pass to the next one.
+ * socket (mode 0600). Whole, checked messages (see `frontendMessages.ts`) are
+ * handed to PGlite as they are; ReadyForQuery tells when a client's
+ * transaction is over and the floor can pass to the next one.
+ *
+ * One misbehaving client never holds up the others: a protocol violation
+ * gets an ErrorResponse and the connection is closed; a client that holds
+ * the floor idle is cut off after `idleTimeoutMs`; whatever a departing
+ * client left unfinished is rolled back and its session reset. Memory per
+ * client is bounded: a connection reads nothing more while one of its
+ * messages is being answered or its replies are not being read.
  */
-export async function serveWireProtocol(pglite: PGlite, floor: Floor, path: string): Promise<WireProtocolServer> {
+export async function serveWireProtocol(
+  pglite: PGlite,
+  floor: Floor,
+  path: string,
+  options: WireProtocolOptions,
+): Promise<WireProtocolServer> {
   const clients = new Set<Socket>();
   const server: Server = createServer((socket) => {
     socket.unref(); // see server.unref() below
     clients.add(socket);
     socket.once('close', () => clients.delete(socket));
-    new Connection(socket, pglite, floor).start();
+    new Connection(socket, pglite, floor, options).start();
   });
   rmSync(path, { force: true }); // callers hold the store's lock, so this is a dead server's leftover
   await new Promise<void>((resolve, reject) => {
@@ -55,96 +82,158 @@ export async function serveWireProtocol(pglite: PGlite, floor: Floor, path: stri
   };
 }
 
+/** How long a closing connection's last message (an ErrorResponse) may take to reach a client that reads slowly. */
+const FAREWELL_GRACE_MS = 1000;
+
 class Connection {
-  private buffered = Buffer.alloc(0);
-  private startupDone = false;
-  private chain: Promise<void> = Promise.resolve();
+  private readonly reader: FrontendMessageReader;
+  /** The loop answering this client's messages, while it runs. */
+  private serving: Promise<void> | null = null;
+  /** Bytes arrived while the loop was running: it may have missed a message. */
+  private arrivedWhileServing = false;
   private closed = false;
+  private left: Promise<void> | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly socket: Socket,
     private readonly pglite: PGlite,
     private readonly floor: Floor,
-  ) {}
+    private readonly options: WireProtocolOptions,
+  ) {
+    this.reader = new FrontendMessageReader(options.maxMessageBytes ?? MAX_MESSAGE_BYTES);
+  }
 
   start(): void {
     this.socket.setNoDelay(true);
-    this.socket.on('data', (data) => {
-      this.buffered = Buffer.concat([this.buffered, data]);
-      // Messages of one client are handled strictly in order.
-      this.chain = this.chain
-        .then(() => this.drain())
-        .catch(() => {
-          this.socket.destroy(); // a broken client; the others carry on
-        });
+    this.socket.on('data', (chunk: Buffer) => {
+      this.reader.push(chunk);
+      this.armIdleTimer(); // bytes arriving are progress
+      this.serve();
     });
+    this.socket.on('drain', () => this.armIdleTimer());
     this.socket.on('error', () => this.socket.destroy());
-    this.socket.on('close', () => {
-      this.closed = true;
-      this.chain = this.chain.then(() => this.abandon());
-    });
+    this.socket.on('close', () => void this.leave());
   }
 
-  private nextMessage(): Buffer | null {
-    if (!this.startupDone) {
-      if (this.buffered.length < 4) return null;
-      const length = this.buffered.readInt32BE(0);
-      if (this.buffered.length < length) return null;
-      const message = this.buffered.subarray(0, length);
-      this.buffered = this.buffered.subarray(length);
-      return message;
+  /** Answers every whole message received, one at a time, unless already doing so. */
+  private serve(): void {
+    if (this.closed) return;
+    if (this.serving) {
+      this.arrivedWhileServing = true;
+      return;
     }
-    if (this.buffered.length < 5) return null;
-    const length = 1 + this.buffered.readInt32BE(1);
-    if (this.buffered.length < length) return null;
-    const message = this.buffered.subarray(0, length);
-    this.buffered = this.buffered.subarray(length);
-    return message;
+    this.arrivedWhileServing = false;
+    this.serving = this.answerAll()
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => {
+        this.serving = null;
+        if (this.arrivedWhileServing) this.serve();
+        else this.armIdleTimer();
+      });
   }
 
-  private async drain(): Promise<void> {
-    for (let message = this.nextMessage(); message && !this.closed; message = this.nextMessage()) {
-      if (!this.startupDone) {
-        const code = message.readInt32BE(4);
-        if (code === SSL_REQUEST || code === GSSENC_REQUEST) {
-          this.socket.write('N'); // no encryption on a private unix socket
-          continue;
-        }
-        if (code === CANCEL_REQUEST) {
-          this.socket.end(); // cancellation is not supported; the query runs to its end
-          return;
-        }
-        this.startupDone = true;
-      } else if (message[0] === TERMINATE) {
-        this.socket.end();
+  private async answerAll(): Promise<void> {
+    for (let message = this.reader.next(); message && !this.closed; message = this.reader.next()) {
+      // Backpressure: read nothing more until this message is answered and the
+      // client has taken the reply, so a client that sends without reading
+      // cannot make the host buffer without bound.
+      this.socket.pause();
+      this.disarmIdleTimer();
+      await this.answer(message);
+      if (this.socket.writableNeedDrain && !this.closed) {
+        this.armIdleTimer();
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            this.socket.off('drain', done);
+            this.socket.off('close', done);
+            resolve();
+          };
+          this.socket.on('drain', done);
+          this.socket.on('close', done);
+        });
+      }
+    }
+    if (!this.closed) this.socket.resume();
+  }
+
+  private async answer(message: Buffer): Promise<void> {
+    if (!this.reader.startupDone) {
+      const code = message.readInt32BE(4);
+      if (code === SSL_REQUEST || code === GSSENC_REQUEST) {
+        this.socket.write('N'); // no encryption on a private unix socket
         return;
       }
-      await this.floor.acquire(this);
-      const reply = await this.pglite.runExclusive(() => this.pglite.execProtocolRaw(new Uint8Array(message)));
-      if (!this.closed) this.socket.write(reply);
-      if (endsIdle(reply)) this.floor.release(this);
+      if (code === CANCEL_REQUEST) {
+        this.closeConnection(); // cancellation is not supported; the query runs to its end
+        return;
+      }
+      this.reader.startupDone = true;
+    } else if (message[0] === TERMINATE) {
+      this.closeConnection();
+      return;
+    }
+    await this.floor.acquire(this, this);
+    if (this.closed) return; // gone while waiting; leave() gives the floor back
+    const reply = await this.pglite.runExclusive(() => this.pglite.execProtocolRaw(message));
+    if (!this.closed) this.socket.write(reply);
+    if (transactionStatus(reply) === TRANSACTION_IDLE) this.floor.release(this);
+  }
+
+  /** Ends the connection after a protocol violation or an unexpected failure. */
+  private fail(error: unknown): void {
+    if (error instanceof FloorWithdrawnError) return; // already closing
+    if (error instanceof ProtocolViolation) {
+      this.closeConnection(errorResponse('FATAL', error.code, error.message));
+    } else {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.closeConnection(errorResponse('FATAL', 'XX000', `embedded store server: ${reason}`));
     }
   }
 
-  /** A client that vanished mid-transaction must not leave PGlite inside it. */
-  private async abandon(): Promise<void> {
-    if (!this.floor.holds(this)) return;
-    try {
-      // exec() takes PGlite's own mutex; the floor (held) keeps everyone else out.
-      if (this.pglite.isInTransaction()) await this.pglite.exec('ROLLBACK');
-    } finally {
-      this.floor.release(this);
-    }
+  private closeConnection(farewell?: Buffer): void {
+    if (this.closed) return;
+    if (farewell) this.socket.end(farewell);
+    else this.socket.end();
+    // A client that reads nothing must not keep the connection (and its reply) alive.
+    setTimeout(() => this.socket.destroy(), FAREWELL_GRACE_MS).unref();
+    void this.leave();
   }
-}
 
-/** True when the reply's last ReadyForQuery says the session is idle. */
-function endsIdle(reply: Uint8Array): boolean {
-  let status: number | null = null;
-  for (let at = 0; at + 5 <= reply.length; ) {
-    const length = ((reply[at + 1] << 24) | (reply[at + 2] << 16) | (reply[at + 3] << 8) | reply[at + 4]) >>> 0;
-    if (reply[at] === READY_FOR_QUERY) status = reply[at + 5];
-    at += 1 + length;
+  /** The client is gone: once its message in progress is answered, undo what it left open. */
+  private leave(): Promise<void> {
+    this.left ??= (async () => {
+      this.closed = true;
+      this.disarmIdleTimer();
+      this.floor.leaveLine(this);
+      await this.serving;
+      // If the reset fails, the floor still passes on and the next handover retries the reset.
+      await this.floor.withdraw(this).catch(() => {});
+    })();
+    return this.left;
   }
-  return status === IDLE;
+
+  /** Holding the floor between messages is allowed for `idleTimeoutMs` at a time. */
+  private armIdleTimer(): void {
+    this.disarmIdleTimer();
+    if (this.closed || this.options.idleTimeoutMs <= 0 || !this.floor.holds(this)) return;
+    if (this.serving && !this.socket.writableNeedDrain) return; // answering: not idle
+    this.idleTimer = setTimeout(() => {
+      this.closeConnection(
+        errorResponse(
+          'FATAL',
+          '25P03',
+          `terminating connection: it held the embedded store for more than ${this.options.idleTimeoutMs} ms ` +
+            'without sending its next message or reading its replies, inside a transaction or an unfinished ' +
+            'extended query; the transaction was rolled back (limit: timeoutMs option or TIMESTEP_STORE_TIMEOUT_MS)',
+        ),
+      );
+    }, this.options.idleTimeoutMs);
+    this.idleTimer.unref();
+  }
+
+  private disarmIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
 }
