@@ -1,6 +1,7 @@
 // Run by scripts/sdk-range.sh from a throwaway project that installed the packed
 // @timestep-ai/timestep with one @openai/agents version. Modes:
-//   resume       a run paused for approval is saved, loaded by a new store, approved and finished
+//   resume       a run paused for approval is saved, loaded by a new store, approved and finished;
+//                its portable form (validated with the installed zod) rebuilds a state the SDK accepts
 //   unsupported  importing the package fails with UnsupportedSdkVersionError naming the version
 //   second-copy  saving a RunState made by a second copy of the SDK (`agents-core-copy`) fails clearly
 // The model is the scripted server at OPENAI_BASE_URL (spec/scenarios/readme-quick-start.json).
@@ -22,9 +23,15 @@ if (mode === 'unsupported') {
 
 const { Agent, tool } = await import('@openai/agents');
 const { z } = await import('zod');
-const { DurableSession, RunStateStore, UnsupportedSdkVersionError, consumeResult, runAgent } = await import(
-  '@timestep-ai/timestep'
-);
+const {
+  DurableSession,
+  RunStateStore,
+  UnsupportedSdkVersionError,
+  consumeResult,
+  fromPortableRunState,
+  runAgent,
+  toPortableRunState,
+} = await import('@timestep-ai/timestep');
 
 const refund = tool({
   name: 'refund',
@@ -61,6 +68,12 @@ await writer.close();
 
 const reader = new RunStateStore({ agent, sessionId });
 const state = await reader.load();
+// What another language would read, and the state it gives back.
+const rebuilt = await fromPortableRunState(JSON.stringify(toPortableRunState(state)), agent);
+assert.deepEqual(
+  rebuilt.getInterruptions().map((request) => [request.name, request.arguments]),
+  [['refund', '{"orderId":"42"}']],
+);
 for (const request of state.getInterruptions()) state.approve(request);
 const finished = await runAgent(agent, state, session, false);
 assert.equal(finished.finalOutput, 'Done: refunded 42.');
