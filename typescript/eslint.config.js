@@ -1,6 +1,7 @@
 // ESLint flat config for `npm run lint`: the recommended rules of ESLint and
-// typescript-eslint, syntax only so it stays fast (types are checked by
-// `npm run typecheck`).
+// typescript-eslint, plus the type-aware rules that catch a promise nobody
+// awaits (a write that may never happen, an error nobody sees). Type errors
+// themselves are tsc's job (`npm run typecheck`).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -20,6 +21,19 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
       ],
+    },
+  },
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { project: ['./tsconfig.check.json'], tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        // node:test runs what test() and describe() register; their promises need no await.
+        { allowForKnownSafeCalls: [{ from: 'package', name: ['test', 'describe', 'it', 'suite'], package: 'node:test' }] },
+      ],
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
     },
   },
 );

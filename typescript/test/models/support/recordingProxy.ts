@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** One request that passed through the proxy. */
@@ -22,7 +22,11 @@ export interface RecordingProxy {
  */
 export async function startRecordingProxy(targetUrl: string): Promise<RecordingProxy> {
   const requests: RecordedRequest[] = [];
-  const server = createServer(async (req, res) => {
+  const server = createServer((req, res) => {
+    // A failed forward closes the client's connection instead of going unhandled.
+    forward(req, res).catch((error: unknown) => res.destroy(error instanceof Error ? error : new Error(String(error))));
+  });
+  async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk);
     const text = Buffer.concat(chunks).toString('utf8');
@@ -35,7 +39,7 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
     res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
     if (upstream.body) for await (const chunk of upstream.body) res.write(chunk);
     res.end();
-  });
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
