@@ -59,7 +59,7 @@ const stepOf = (state: RunState<any, any>) => (state.toJSON() as { currentStep?:
 for (const backend of backends()) {
   describe(`RunStateStore on ${backend.name}`, () => {
     let raw: DatabaseLease;
-    let stores: RunStateStore<any, any>[] = [];
+    const stores: RunStateStore<any, any>[] = [];
     before(async () => {
       raw = await leaseRaw(backend.options);
     });
