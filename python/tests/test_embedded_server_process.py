@@ -127,6 +127,28 @@ async def test_a_stopped_server_makes_a_save_raise_store_timeout_error_at_the_li
     await session.close()
 
 
+async def test_a_client_that_first_joins_a_stopped_server_raises_store_timeout_error_at_the_limit(
+    home: Path,
+) -> None:
+    starter = DurableSession("starter")
+    await starter.get_items()  # starts the server
+    server = lock_holder(home / "pglite")
+    os.kill(server, signal.SIGSTOP)
+    try:
+        # A limit of its own, so this session opens connections of its own.
+        session = DurableSession("newcomer", timeout_ms=LIMIT_MS)
+        started = time.monotonic()
+        with pytest.raises(StoreTimeoutError, match=f"did not answer within {LIMIT_MS} ms"):
+            await session.get_items()
+        waited = time.monotonic() - started
+        assert LIMIT_MS / 1000 - 0.05 <= waited < LIMIT_MS / 1000 + LATE_SECONDS, f"raised after {waited:.2f} s"
+    finally:
+        os.kill(server, signal.SIGCONT)
+    assert await session.get_items() == []
+    await session.close()
+    await starter.close()
+
+
 async def test_a_socket_directory_open_to_others_is_refused_until_it_is_private(home: Path) -> None:
     socket_directory = Path(f"{home / 'pglite'}.socket")
     socket_directory.mkdir(parents=True)

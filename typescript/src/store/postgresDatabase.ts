@@ -172,6 +172,17 @@ export class PostgresDatabase implements Database {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    // Ending a connection waits for the server to hang up, which a stopped
+    // server never does: give up waiting at the limit (the sockets close
+    // when it continues or exits).
+    let giveUp: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.pool.end(),
+      new Promise<void>((resolve) => {
+        giveUp = setTimeout(resolve, this.timeoutMs);
+        giveUp.unref();
+      }),
+    ]);
+    clearTimeout(giveUp);
   }
 }

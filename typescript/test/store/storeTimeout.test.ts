@@ -60,6 +60,27 @@ test('a stopped embedded store host: a save fails with StoreTimeoutError at time
   }
 });
 
+test('a client that first joins a stopped embedded store host gets StoreTimeoutError at timeoutMs', HANG, async () => {
+  const dataDir = join(freshAppDirectory(), 'pglite');
+  const host = spawnTsx(CLI, ['db', 'serve', '--data-dir', dataDir, '--idle-timeout', '120']);
+  await host.line(/"socket"/);
+  process.kill(host.pid, 'SIGSTOP');
+  const store = new RunStateStore({ agent, runId: 'joins-stopped-host', pglitePath: dataDir, timeoutMs: LIMIT_MS });
+  try {
+    await assertTimesOut(store.save(checkpoint(1)));
+  } finally {
+    process.kill(host.pid, 'SIGCONT');
+  }
+  try {
+    await store.save(checkpoint(2));
+    assert.equal(((await store.load())._context.context as { checkpoint: number }).checkpoint, 2);
+  } finally {
+    await store.close();
+    host.process.kill('SIGTERM');
+    await host.exited;
+  }
+});
+
 /** A second PostgreSQL session, holding something a save of `runId` needs until `release()`. */
 async function holdingSession(): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: testDatabaseUrl() });

@@ -246,6 +246,8 @@ class PostgresDatabase:
             try:
                 await self._probe()
                 return
+            except StoreTimeoutError:
+                raise  # there, but not answering: looking again would only wait again
             except StoreUnavailableError:
                 if attempt == _RESOLVE_ATTEMPTS - 1:
                     raise
