@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { EmbeddedLock } from '../../src/store/embeddedLock.js';
 import { REPO_ROOT, freshAppDirectory, spawnScript } from '../support/environment.js';
 
 const WORKER = join(REPO_ROOT, 'typescript/test/embedded/lockRaceWorker.ts');
@@ -92,4 +94,35 @@ test('six processes racing for the embedded lock for 30 s, some killed -9 while 
   const killedHolding = grants.filter((grant) => killedAt.get(grant.pid) === grant.end).length;
   assert.ok(killedHolding >= 5, `only ${killedHolding} holders were killed while holding the lock`);
   t.diagnostic(`${grants.length} acquisitions, ${killedAt.size} processes killed (${killedHolding} while holding)`);
+});
+
+/** Fields of /proc/<pid>/stat after the command name: [0] the state, [19] the start time. */
+function procStat(pid: number): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+test('a lock whose holder is a zombie (exited, not yet reaped by its parent) is taken over', async () => {
+  // The shell starts a child that exits at once, then becomes `sleep`, which never reaps it.
+  const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const zombiePid = Number(await new Promise<string>((resolve) => createInterface({ input: parent.stdout! }).once('line', resolve)));
+    const giveUpAt = Date.now() + 30_000;
+    while (procStat(zombiePid)?.[0] !== 'Z') {
+      assert.ok(Date.now() < giveUpAt, `process ${zombiePid} never became a zombie`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const lockPath = join(freshAppDirectory(), 'pglite.lock');
+    const holder = { pid: zombiePid, host: hostname(), startTicks: Number(procStat(zombiePid)![19]), command: 'zombie', acquiredAt: 'now' };
+    writeFileSync(lockPath, JSON.stringify(holder));
+    const lock = await EmbeddedLock.acquire(lockPath, 'held by a zombie');
+    assert.equal(JSON.parse(readFileSync(lockPath, 'utf8')).pid, process.pid);
+    lock.release();
+  } finally {
+    parent.kill('SIGKILL');
+  }
 });
