@@ -39,6 +39,8 @@ QUICK = "--quick" in sys.argv
 SIZES = {"small": 1, "medium": 5 if QUICK else 20}
 WARMUP = 1 if QUICK else 3
 REPS = {"small": 2, "medium": 2} if QUICK else {"small": 30, "medium": 25}
+LARGE_MEGABYTES = [1] if QUICK else [1, 8, 32]
+LARGE_REPS = 1 if QUICK else 5
 set_tracing_disabled(True)
 
 
@@ -85,6 +87,18 @@ async def real_state(url: str, turns: int) -> RunState[Any, Any]:
 
 
 # ---------------------------------------------------------------- variants
+def large_state_text(small_text: str, megabytes: int) -> str:
+    """The small state with a payload of about ``megabytes`` MB of records in its context (as bench/src/main.ts)."""
+    state = json.loads(small_text)
+
+    def record(index: int) -> dict[str, Any]:
+        return {"index": index, "note": f"record {index} of a large application context", "tags": ["a", "b", "c"]}
+
+    per_record = len(json.dumps(record(100000), separators=(",", ":"))) + 1
+    state["context"]["context"]["payload"] = [record(index) for index in range(round(megabytes * 1e6 / per_record))]
+    return json.dumps(state)
+
+
 def write_durably(path: Path, text: str) -> None:
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
@@ -253,6 +267,34 @@ async def main() -> None:
                                 "value": emb / file_, "limit": 3, "unit": "×", "pass": emb / file_ <= 3})
                 targets.append({"id": "saveLoad.postgres.medium.both", "name": "PostgreSQL save+load of the medium state ≤ 2× file baseline",
                                 "value": pg / file_, "limit": 2, "unit": "×", "pass": pg / file_ <= 2})
+        # Figure 6: large states through the store server's socket vs PostgreSQL (the TypeScript rows' ids).
+        for megabytes in LARGE_MEGABYTES:
+            large = await RunState.from_string(AGENT, large_state_text(texts["small"], megabytes))
+            large_stores = {
+                "embedded": RunStateStore(AGENT, run_id=f"bench-py-large-{megabytes}-{pid}", use_pglite=True),
+                "postgres": RunStateStore(AGENT, run_id=f"bench-py-large-{megabytes}-{pid}", connection_string=pg_url),
+            }
+            times: dict[str, list[float]] = {"embedded": [], "postgres": []}
+            for round_ in range(-1, LARGE_REPS):
+                for variant in random.sample(list(large_stores), 2):
+                    t0 = time.perf_counter()
+                    await large_stores[variant].save(large)
+                    await large_stores[variant].load()
+                    if round_ >= 0:
+                        times[variant].append((time.perf_counter() - t0) * 1e3)
+            for store in large_stores.values():
+                await store.close()
+            value, baseline = summarise(times["embedded"]), summarise(times["postgres"])
+            rows.append({
+                "figure": 6, "id": f"server.large.{megabytes}MB.both",
+                "label": f"{megabytes} MB state — save+load — Python: store server socket (baseline: PostgreSQL)",
+                "unit": "ms", "value": value, "baseline": baseline, "ratio": value["median"] / baseline["median"],
+            })
+            targets.append({"id": f"server.large.{megabytes}MB.both",
+                            "name": f"embedded (socket) save+load of a {megabytes} MB state ≤ 3× PostgreSQL",
+                            "value": value["median"] / baseline["median"], "limit": 3, "unit": "×",
+                            "pass": value["median"] / baseline["median"] <= 3})
+            log(f"large {megabytes} MB: done")
         out = {
             "schema": 1, "quick": QUICK, "machine": machine(),
             "config": {"sizes": SIZES, "warmup": WARMUP, "reps": REPS, "spawnEvery": 2},

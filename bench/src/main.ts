@@ -55,6 +55,7 @@ const CONFIG = QUICK
       bytes: { turns: 20 },
       open: { reps: 1 },
       throughput: { concurrency: [1, 4, 16], durationMs: 300, rounds: 1 },
+      server: { largeMegabytes: [1], largeReps: 1, fairReps: 5 },
     }
   : {
       sizes: { small: 1, medium: 20, large: 200 },
@@ -63,6 +64,7 @@ const CONFIG = QUICK
       bytes: { turns: 200 },
       open: { reps: 7 },
       throughput: { concurrency: [1, 4, 16], durationMs: 2000, rounds: 5 },
+      server: { largeMegabytes: [1, 8, 32], largeReps: 5, fairReps: 40 },
     };
 type SizeName = keyof typeof CONFIG.sizes;
 const SIZES = Object.keys(CONFIG.sizes) as SizeName[];
@@ -136,12 +138,13 @@ async function makeStates(): Promise<Record<SizeName, { text: string; state: Sta
 // ------------------------------------------------- figure 1: save / load
 
 interface Joiner {
-  measure(size: SizeName): Promise<{ save: number; load: number }>;
+  /** One save+load of the state named `name` (a file in STATES_DIR), timed in the joined process. */
+  measure(name: string): Promise<{ save: number; load: number }>;
   close(): Promise<void>;
 }
 
-async function startJoiner(): Promise<Joiner> {
-  const child = fork(join(BENCH_DIR, 'src', 'joiner.ts'), [HOST_DIR, STATES_DIR, ...SIZES], {
+async function startJoiner(names: readonly string[] = SIZES): Promise<Joiner> {
+  const child = fork(join(BENCH_DIR, 'src', 'joiner.ts'), [HOST_DIR, STATES_DIR, ...names], {
     cwd: BENCH_DIR,
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -156,9 +159,9 @@ async function startJoiner(): Promise<Joiner> {
   const ready = await next();
   if (!ready.ready) throw new Error(`joiner: ${JSON.stringify(ready)}`);
   return {
-    async measure(size) {
+    async measure(name) {
       const reply = next();
-      child.send({ size });
+      child.send({ size: name });
       const m = await reply;
       if (m.error) throw new Error(`joiner: ${m.error}`);
       return m;
@@ -662,6 +665,111 @@ function fmtBytes(n: number): string {
   return `${n} B`;
 }
 
+// ------------------------------------------- figure 6: the embedded store's socket server
+
+/** A RunState of about `megabytes` MB: the small state with a payload of records in its context. */
+function largeStateText(smallText: string, megabytes: number): string {
+  const json = JSON.parse(smallText);
+  const record = (index: number) => ({ index, note: `record ${index} of a large application context`, tags: ['a', 'b', 'c'] });
+  const perRecord = JSON.stringify(record(100000)).length + 1;
+  json.context.context.payload = Array.from({ length: Math.round((megabytes * 1e6) / perRecord) }, (_, index) => record(index));
+  return JSON.stringify(json);
+}
+
+async function figureServer(states: Record<SizeName, { text: string; state: State }>) {
+  log('figure 6: the embedded store\'s socket server: large states, fair turns');
+  const large = CONFIG.server.largeMegabytes.map((megabytes) => {
+    const name = `large-${megabytes}MB`;
+    const text = largeStateText(states.small.text, megabytes);
+    writeFileSync(join(STATES_DIR, `${name}.json`), text);
+    return { name, megabytes, text };
+  });
+  const joiner = await startJoiner([...large.map((state) => state.name), 'small']);
+
+  // Large states: a second process through the socket vs PostgreSQL, interleaved.
+  for (const { name, megabytes, text } of large) {
+    const state = (await RunState.fromString(benchAgent, text)) as State;
+    const pgLarge = pgStore(`bench-${name}-${process.pid}`);
+    const samples = { joined: [] as number[], postgres: [] as number[] };
+    for (let round = -1; round < CONFIG.server.largeReps; round++) {
+      for (const variant of shuffled(['joined', 'postgres'] as const)) {
+        let ms: number;
+        if (variant === 'joined') {
+          const { save, load } = await joiner.measure(name);
+          ms = save + load;
+        } else {
+          const t0 = now();
+          await pgLarge.save(state);
+          await pgLarge.load();
+          ms = now() - t0;
+        }
+        if (round >= 0) samples[variant].push(ms);
+      }
+    }
+    await pgLarge.close();
+    const value = summarise(samples.joined);
+    const baseline = summarise(samples.postgres);
+    const id = `server.large.${megabytes}MB.both`;
+    rows.push({
+      figure: 6,
+      id,
+      label: `${fmtBytes(text.length)} state — save+load — second process through the socket (baseline: PostgreSQL)`,
+      unit: 'ms',
+      value,
+      baseline,
+      ratio: ratio(value.median, baseline.median),
+    });
+    targets.push({
+      id,
+      name: `embedded (socket) save+load of a ${megabytes} MB state ≤ 3× PostgreSQL`,
+      value: ratio(value.median, baseline.median),
+      limit: 3,
+      unit: '×',
+      pass: ratio(value.median, baseline.median) <= 3,
+    });
+    log(`  ${name}: done`);
+  }
+
+  // Fair turns: the joined process's save+load of the small state while this
+  // process (the host) saves the medium state back to back, vs while it is idle.
+  const idle: number[] = [];
+  const busy: number[] = [];
+  for (let round = 0; round < CONFIG.server.fairReps; round++) {
+    const { save, load } = await joiner.measure('small');
+    idle.push(save + load);
+  }
+  const host = hostStore(`bench-busy-host-${process.pid}`);
+  let hostSaves = 0;
+  let hostBusy = true;
+  const hostLoop = (async () => {
+    while (hostBusy) {
+      await host.save(states.medium.state);
+      hostSaves++;
+    }
+  })();
+  for (let round = 0; round < CONFIG.server.fairReps; round++) {
+    const { save, load } = await joiner.measure('small');
+    busy.push(save + load);
+  }
+  hostBusy = false;
+  await hostLoop;
+  await host.close();
+  await joiner.close();
+  const value = summarise(busy);
+  const baseline = summarise(idle);
+  rows.push({
+    figure: 6,
+    id: 'server.fairTurns.joined.small.both',
+    label: `second process's save+load of the small state while the host saves the medium state back to back (baseline: host idle)`,
+    unit: 'ms',
+    value,
+    baseline,
+    ratio: ratio(value.median, baseline.median),
+    extra: { hostSaves, joinedSaves: busy.length },
+  });
+  log(`  fair turns: host saved ${hostSaves} times while the joined process saved ${busy.length} times`);
+}
+
 // ------------------------------------------------------------------ main
 
 async function main() {
@@ -693,6 +801,7 @@ async function main() {
   if (opening) await opening;
   else await figureOpen(states);
   await figureThroughput(states);
+  await figureServer(states);
 
   for (const keeper of keepers) await keeper.close();
   for (const server of servers) await server.close();

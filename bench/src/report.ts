@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Summary } from './common.js';
 
 export interface Row {
-  figure: 1 | 2 | 3 | 4 | 5;
+  figure: 1 | 2 | 3 | 4 | 5 | 6;
   /** Stable id, shared with the Python rows, e.g. saveLoad.host.medium.both. */
   id: string;
   label: string;
@@ -276,6 +276,19 @@ export function renderMarkdown(results: Results, dir: string): string {
           const lat = r.extra?.latencyMs as Summary;
           return [runs.replace(/, medium.*/, ''), store, medP95(r.value, one), medP95(lat), medP95(r.baseline, one), x(r.ratio), r.python ? medP95(r.python.value, one) : SLOT, r.python ? x(r.python.ratio) : SLOT];
         }),
+    ),
+  );
+  out.push('');
+
+  // Figure 6
+  out.push("## 6. The embedded store's socket server (ms)");
+  out.push('');
+  out.push(
+    table(
+      ['what', 'median (p95)', 'baseline', 'ratio', 'Python median (p95)', 'Python baseline', 'Python ratio'],
+      results.rows
+        .filter((r) => r.figure === 6)
+        .map((r) => [r.label, medP95(r.value), medP95(r.baseline), x(r.ratio), r.python ? medP95(r.python.value) : SLOT, r.python ? medP95(r.python.baseline) : SLOT, r.python ? x(r.python.ratio) : SLOT]),
     ),
   );
   out.push('');
