@@ -3,8 +3,8 @@ import {
   SOCKET_PORT,
   socketDirectoryFor,
   socketPathFor,
-  storeTimeoutFromEnvironment,
 } from '../store/embedded/embeddedDatabase.js';
+import { storeTimeoutMs } from '../store/storeTimeout.js';
 
 export interface ServeOptions {
   /** Embedded data directory (absolute). */
@@ -33,7 +33,7 @@ export interface ServerReady {
  */
 export async function serveEmbeddedStore(options: ServeOptions): Promise<{ ready: ServerReady; stopped: Promise<void> }> {
   const { dataDir } = options;
-  const store = await HostedStore.open(dataDir, { timeoutMs: options.timeoutMs ?? storeTimeoutFromEnvironment() });
+  const store = await HostedStore.open(dataDir, { timeoutMs: storeTimeoutMs(options.timeoutMs) });
 
   let resolveStopped: () => void;
   const stopped = new Promise<void>((done) => (resolveStopped = done));

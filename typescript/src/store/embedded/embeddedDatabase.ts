@@ -2,12 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { EmbeddedStoreLockedError, StoreUnavailableError } from '../../errors.js';
+import { EmbeddedStoreLockedError, StoreTimeoutError, StoreUnavailableError } from '../../errors.js';
 import { ensurePrivateDirectory } from '../appDirectory.js';
 import type { Database, Queryable } from '../database.js';
 import { migrate } from '../migrations.js';
 import { PgliteDatabase } from '../pgliteDatabase.js';
 import { PostgresDatabase } from '../postgresDatabase.js';
+import { DEFAULT_STORE_TIMEOUT_MS } from '../storeTimeout.js';
 import { serveWireProtocol, type WireProtocolServer } from './wireProtocolServer.js';
 
 /**
@@ -33,19 +34,6 @@ export function socketPathFor(dataDir: string): string {
 
 /** How long to wait for a live host that has not started serving yet (first open runs initdb). */
 const HOST_STARTUP_WAIT_MS = 30_000;
-
-/**
- * Default limit on holding or waiting for the embedded store: a socket client
- * that holds it idle (mid-transaction) is cut off after this long, and an
- * in-process caller gives up waiting for its turn with `StoreTimeoutError`.
- */
-export const DEFAULT_STORE_TIMEOUT_MS = 30_000;
-
-/** `TIMESTEP_STORE_TIMEOUT_MS` if set to a positive integer, else the default. */
-export function storeTimeoutFromEnvironment(env: NodeJS.ProcessEnv = process.env): number {
-  const value = Number(env.TIMESTEP_STORE_TIMEOUT_MS);
-  return Number.isInteger(value) && value > 0 ? value : DEFAULT_STORE_TIMEOUT_MS;
-}
 
 /** The embedded store opened in this process and served to the others. */
 export class HostedStore implements Database {
@@ -98,7 +86,11 @@ export class HostedStore implements Database {
    */
   async close(): Promise<void> {
     try {
-      await this.db.floor.run(() => this.server.close());
+      await this.db.floor.run(() => this.server.close()).catch(async (error: unknown) => {
+        if (!(error instanceof StoreTimeoutError)) throw error;
+        // A client kept the store busy past the limit: cut it off; its transaction never commits.
+        await this.server.close();
+      });
     } finally {
       await this.db.close();
     }
