@@ -91,6 +91,17 @@ def embedded_home(timestep_cli: str) -> Iterator[Path]:
     shutil.rmtree(home, ignore_errors=True)
 
 
+@pytest.fixture
+def fresh_home(timestep_cli: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An app directory (not created yet) whose server this test starts."""
+    home = Path(tempfile.mkdtemp(prefix="ts-")) / "home"
+    monkeypatch.setenv("TIMESTEP_HOME", str(home))
+    monkeypatch.setenv("TIMESTEP_CLI", timestep_cli)
+    yield home
+    stop_embedded_server(home / "pglite")
+    shutil.rmtree(home.parent, ignore_errors=True)
+
+
 @pytest.fixture(params=["embedded", "postgres"])
 def store_options(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Keyword arguments that point a store or session at each kind of database."""

@@ -6,38 +6,21 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from store_support import stop_embedded_server
+from test_embedded_store import lock_holder
 
 from timestep import DurableSession, InsecureSocketDirectoryError, StoreTimeoutError
 
 LIMIT_MS = 2_000
 # Timers on a loaded two-core machine fire late; the error must still come close to the limit.
 LATE_SECONDS = 1.5
-
-
-@pytest.fixture
-def home(timestep_cli: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An app directory (not created yet) whose server this test starts."""
-    # Short on purpose: unix socket paths are limited to about 100 bytes.
-    home = Path(tempfile.mkdtemp(prefix="ts-")) / "home"
-    monkeypatch.setenv("TIMESTEP_HOME", str(home))
-    monkeypatch.setenv("TIMESTEP_CLI", timestep_cli)
-    monkeypatch.delenv("TIMESTEP_DB_URL", raising=False)
-    yield home
-    if (home / "pglite").exists():
-        stop_embedded_server(home / "pglite")
-    shutil.rmtree(home.parent, ignore_errors=True)
 
 
 def process_state(pid: int) -> str | None:
@@ -58,14 +41,10 @@ def wait_for_state(pid: int, wanted: set[str | None], seconds: float = 30.0) -> 
     return state
 
 
-def lock_holder(data_dir: Path) -> int:
-    return int(json.loads(Path(f"{data_dir}.lock").read_text())["pid"])
-
-
-async def test_a_server_killed_with_sigkill_is_reaped_and_the_next_save_starts_another(home: Path) -> None:
+async def test_a_server_killed_with_sigkill_is_reaped_and_the_next_save_starts_another(fresh_home: Path) -> None:
     session = DurableSession("survivor")
     await session.add_items([{"role": "user", "content": "before"}])
-    first = lock_holder(home / "pglite")
+    first = lock_holder(fresh_home / "pglite")
     os.kill(first, signal.SIGKILL)
     # Nothing here collects its exit status: until Timestep does, it stays a zombie.
     wait_for_state(first, {"Z", None})
@@ -77,39 +56,38 @@ async def test_a_server_killed_with_sigkill_is_reaped_and_the_next_save_starts_a
         {"role": "user", "content": "before"},
         {"role": "user", "content": "after"},
     ]
-    assert lock_holder(home / "pglite") != first
+    assert lock_holder(fresh_home / "pglite") != first
     assert process_state(first) is None, "the killed server was never reaped"
     await session.close()
 
 
-async def test_a_lock_held_by_a_zombie_is_not_waited_for(home: Path) -> None:
+async def test_a_lock_held_by_a_zombie_is_not_waited_for(fresh_home: Path) -> None:
     # A child of this process that exits and is not reaped: a zombie, as a
     # server left by a parent that never collects its children would be.
     zombie = subprocess.Popen([sys.executable, "-c", "pass"])
     wait_for_state(zombie.pid, {"Z"})
     stat = Path(f"/proc/{zombie.pid}/stat").read_text()
     start_ticks = int(stat[stat.rindex(")") + 2 :].split()[19])
-    home.mkdir(mode=0o700, parents=True)
-    lock = {"pid": zombie.pid, "host": socket.gethostname(), "startTicks": start_ticks, "command": "zombie",
-            "acquiredAt": "now"}
-    Path(f"{home / 'pglite'}.lock").write_text(json.dumps(lock))
+    fresh_home.mkdir(mode=0o700, parents=True)
+    lock = {"pid": zombie.pid, "host": socket.gethostname(), "startTicks": start_ticks, "command": "zombie", "acquiredAt": "now"}
+    Path(f"{fresh_home / 'pglite'}.lock").write_text(json.dumps(lock))
     try:
         session = DurableSession("after-zombie")
         started = time.monotonic()
         await session.add_items([{"role": "user", "content": "hello"}])
         assert time.monotonic() - started < 20, "the zombie was waited for as if it were alive"
-        assert lock_holder(home / "pglite") != zombie.pid
+        assert lock_holder(fresh_home / "pglite") != zombie.pid
         await session.close()
     finally:
         zombie.wait()
 
 
 async def test_a_stopped_server_makes_a_save_raise_store_timeout_error_at_the_limit_then_it_works_again(
-    home: Path,
+    fresh_home: Path,
 ) -> None:
     session = DurableSession("paused", timeout_ms=LIMIT_MS)
     await session.add_items([{"role": "user", "content": "before"}])
-    server = lock_holder(home / "pglite")
+    server = lock_holder(fresh_home / "pglite")
     os.kill(server, signal.SIGSTOP)
     try:
         started = time.monotonic()
@@ -123,16 +101,16 @@ async def test_a_stopped_server_makes_a_save_raise_store_timeout_error_at_the_li
     await session.add_items([{"role": "user", "content": "after"}])
     items = await session.get_items()
     assert items[0] == {"role": "user", "content": "before"} and items[-1] == {"role": "user", "content": "after"}
-    assert lock_holder(home / "pglite") == server  # the same server carried on
+    assert lock_holder(fresh_home / "pglite") == server  # the same server carried on
     await session.close()
 
 
 async def test_a_client_that_first_joins_a_stopped_server_raises_store_timeout_error_at_the_limit(
-    home: Path,
+    fresh_home: Path,
 ) -> None:
     starter = DurableSession("starter")
     await starter.get_items()  # starts the server
-    server = lock_holder(home / "pglite")
+    server = lock_holder(fresh_home / "pglite")
     os.kill(server, signal.SIGSTOP)
     try:
         # A limit of its own, so this session opens connections of its own.
@@ -149,15 +127,15 @@ async def test_a_client_that_first_joins_a_stopped_server_raises_store_timeout_e
     await starter.close()
 
 
-async def test_a_socket_directory_open_to_others_is_refused_until_it_is_private(home: Path) -> None:
-    socket_directory = Path(f"{home / 'pglite'}.socket")
+async def test_a_socket_directory_open_to_others_is_refused_until_it_is_private(fresh_home: Path) -> None:
+    socket_directory = Path(f"{fresh_home / 'pglite'}.socket")
     socket_directory.mkdir(parents=True)
     socket_directory.chmod(0o755)
     session = DurableSession("guarded")
     with pytest.raises(InsecureSocketDirectoryError, match=r"has mode 755, open to group or others.*chmod 700") as refused:
         await session.get_items()
     assert refused.value.path == str(socket_directory)
-    assert not (home / "pglite").exists(), "nothing was started or created"
+    assert not (fresh_home / "pglite").exists(), "nothing was started or created"
 
     socket_directory.chmod(0o700)
     await session.add_items([{"role": "user", "content": "private now"}])
@@ -165,10 +143,10 @@ async def test_a_socket_directory_open_to_others_is_refused_until_it_is_private(
     await session.close()
 
 
-async def test_a_socket_directory_that_is_a_symlink_is_refused(home: Path) -> None:
-    elsewhere = home / "elsewhere"
+async def test_a_socket_directory_that_is_a_symlink_is_refused(fresh_home: Path) -> None:
+    elsewhere = fresh_home / "elsewhere"
     elsewhere.mkdir(parents=True, mode=0o700)
-    Path(f"{home / 'pglite'}.socket").symlink_to(elsewhere)
+    Path(f"{fresh_home / 'pglite'}.socket").symlink_to(elsewhere)
     session = DurableSession("guarded")
     with pytest.raises(InsecureSocketDirectoryError, match=r"pglite\.socket is not a directory \(a symlink or a file\)"):
         await session.get_items()

@@ -10,12 +10,11 @@ import socket
 import stat
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from store_support import REPO, stop_embedded_server
+from store_support import REPO
 
 from timestep import DurableSession, EmbeddedStoreUnavailableError, StoreUnavailableError
 
@@ -34,17 +33,6 @@ async def main():
 
 asyncio.run(main())
 """
-
-
-@pytest.fixture
-def fresh_home(timestep_cli: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An app directory (not created yet) whose server this test starts."""
-    home = Path(tempfile.mkdtemp(prefix="ts-")) / "home"
-    monkeypatch.setenv("TIMESTEP_HOME", str(home))
-    monkeypatch.setenv("TIMESTEP_CLI", timestep_cli)
-    yield home
-    stop_embedded_server(home / "pglite")
-    shutil.rmtree(home.parent, ignore_errors=True)
 
 
 def serving_processes(data_dir: Path) -> list[int]:

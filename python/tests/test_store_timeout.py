@@ -58,9 +58,7 @@ async def test_a_session_holding_the_runs_advisory_lock_makes_a_save_time_out(po
             await store.close()
 
 
-async def test_a_sessions_uncommitted_row_for_the_next_version_makes_a_save_time_out(
-    postgres_url: str, unique_id: str
-) -> None:
+async def test_a_sessions_uncommitted_row_for_the_next_version_makes_a_save_time_out(postgres_url: str, unique_id: str) -> None:
     agent = Agent(name="Waiter", instructions="Saves checkpoints.")
     store = RunStateStore(agent, run_id=unique_id, connection_string=postgres_url, timeout_ms=LIMIT_MS)
     async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as holder:

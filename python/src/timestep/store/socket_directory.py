@@ -54,9 +54,7 @@ def check_socket_directory(socket_path: Path, *, create: bool) -> None:
         )
     mode = stat.S_IMODE(info.st_mode)
     if mode & 0o077:
-        raise _refuse(
-            directory, f"has mode {mode:o}, open to group or others", f"Run `chmod 700 {directory}`."
-        )
+        raise _refuse(directory, f"has mode {mode:o}, open to group or others", f"Run `chmod 700 {directory}`.")
     try:
         socket_info = os.lstat(socket_path)
     except FileNotFoundError:
