@@ -1,11 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import type { CallModelInputFilter } from '@openai/agents';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
   DurableRunConflictError,
+  DurableRunDivergedError,
   DurableRunMismatchError,
+  DurableRunUnsupportedError,
+  InvalidIdentifierError,
   DurableSession,
   consumeResult,
   durableStreamEvents,
@@ -146,6 +150,54 @@ for (const { name, options: store } of backends()) {
       assert.equal(server.requests.length - before, MODEL_CALLS, 'every model call was sent once');
       everyStepOnce(file); // step 3 hung before its effect, so running it again made it happen once
       await session.close();
+    });
+
+    test('rejecting a call in doubt gives the model the rejection instead of running it', async () => {
+      const runId = `reject-${randomUUID()}`;
+      const sessionId = randomUUID();
+      const file = effects();
+      const before = server.requests.length;
+      await runChild(childArgs(store, runId, sessionId, file, '--hang-at', '3'), (line, kill) => {
+        if (line.event === 'step' && line.step === 3) kill();
+      });
+      const session = new DurableSession({ sessionId, ...store });
+      const agent = stepAgent({ effectsFile: file });
+      const resumed = await runAgent(agent, [], session, false, durable(runId));
+      assert.equal(resumed.interruptions.length, 1);
+      resumed.state.reject(resumed.interruptions[0]);
+      const finished = await runAgent(agent, resumed.state, session, false, durable(runId));
+      assert.equal(finished.finalOutput, 'A step was not approved; stopping.');
+      assert.deepEqual([...stepCounts(lines(file))], [[1, 1], [2, 1]], 'the rejected step never ran');
+      assert.deepEqual(
+        server.requests.slice(before).map((request) => request.ruleId),
+        ['step-1', 'step-2', 'step-3', 'rejected'],
+      );
+      await session.close();
+    });
+
+    test('a replay that asks for something else than the journal recorded is refused', async () => {
+      const runId = `diverged-${randomUUID()}`;
+      const session = new DurableSession(store);
+      const agent = stepAgent({ effectsFile: effects() });
+      await runAgent(agent, STEPPER_INPUT, session, false, durable(runId));
+      const before = server.requests.length;
+      // A filter that drops the oldest item makes the replayed requests differ from the journaled ones.
+      const dropFirst: CallModelInputFilter = ({ modelData }) => ({ ...modelData, input: modelData.input.slice(1) });
+      await assert.rejects(
+        runAgent(agent, [], session, false, { ...durable(runId), callModelInputFilter: dropFirst }),
+        DurableRunDivergedError,
+      );
+      assert.equal(server.requests.length, before, 'nothing was sent');
+      await session.close();
+    });
+
+    test('server-managed conversations and bad run ids are refused before anything runs', async () => {
+      const agent = stepAgent({ effectsFile: effects() });
+      await assert.rejects(
+        runAgent(agent, STEPPER_INPUT, null, false, { ...durable(`server-${randomUUID()}`), previousResponseId: 'resp_1' }),
+        DurableRunUnsupportedError,
+      );
+      await assert.rejects(runAgent(agent, STEPPER_INPUT, null, false, durable('')), InvalidIdentifierError);
     });
 
     test('a call in doubt of an idempotent tool is run again without asking', async () => {
