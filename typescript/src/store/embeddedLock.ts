@@ -44,10 +44,13 @@ import { EmbeddedStoreLockedError } from '../errors.js';
  * one: `kill(pid, 0)` fails only for a process that does not exist, a zombie
  * has exited, and a different start time means the pid was reused.
  *
- * On Linux the guard lives in the abstract socket namespace (no file at all).
- * Elsewhere it is a socket file beside the lock, and one left by a crashed
- * process is removed when nothing accepts on it, which narrows but cannot
- * close the window described above.
+ * On Linux the guard lives in the abstract socket namespace (no file at all;
+ * shared by the processes of one network namespace, as the unix socket of
+ * the store itself is reached by those sharing its file system), on Windows
+ * it is a named pipe, freed the same way. Elsewhere (macOS) it is a socket
+ * file beside the lock, and one left by a crashed process is removed when
+ * nothing accepts on it, which narrows but cannot close the window described
+ * above.
  */
 export interface LockHolder {
   pid: number;
@@ -82,7 +85,7 @@ function processStartTicks(pid: number): number | null {
  * or X while being reaped) has exited: its parent just has not collected its
  * exit status yet, and its pid still answers `kill(pid, 0)`.
  */
-export function isProcessRunning(pid: number, startTicks: number | null = null): boolean {
+function isProcessRunning(pid: number, startTicks: number | null = null): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {
@@ -127,13 +130,13 @@ export function currentHolder(path: string): LockHolder | null {
  * (symlinked directories included), so it is derived from the directory's
  * device and inode rather than from the path as written.
  */
-function guardAddress(path: string): string {
+function guardAddress(path: string): { address: string; isFile: boolean } {
   const directory = statSync(dirname(path));
   const key = `${directory.dev}:${directory.ino}/${basename(path)}`;
-  if (process.platform === 'linux') {
-    return `\0timestep-lock-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
-  }
-  return `${path}.guard`;
+  const name = `timestep-lock-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+  if (process.platform === 'linux') return { address: `\0${name}`, isFile: false };
+  if (process.platform === 'win32') return { address: `\\\\.\\pipe\\${name}`, isFile: false };
+  return { address: `${path}.guard`, isFile: true };
 }
 
 function listen(server: Server, address: string): Promise<void> {
@@ -159,7 +162,7 @@ function acceptsConnections(address: string): Promise<boolean> {
 
 /** Holds the guard of the lock file at `path` while `work` runs (see the comment at the top). */
 async function underGuard<T>(path: string, purpose: string, work: () => T): Promise<T> {
-  const address = guardAddress(path);
+  const { address, isFile } = guardAddress(path);
   const giveUpAt = Date.now() + GUARD_WAIT_MS;
   for (;;) {
     const server = createServer();
@@ -167,7 +170,7 @@ async function underGuard<T>(path: string, purpose: string, work: () => T): Prom
       await listen(server, address);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-      if (!address.startsWith('\0') && !(await acceptsConnections(address))) {
+      if (isFile && !(await acceptsConnections(address))) {
         // A socket file left by a process that crashed while holding the guard.
         try {
           unlinkSync(address);
