@@ -15,7 +15,7 @@ from timestep.store.store_timeout import store_timeout_ms
 
 LIMIT_MS = 2_000
 # Timers on a loaded two-core machine fire late; the error must still come close to the limit.
-LATE_SECONDS = 1.5
+LATE_SECONDS = 2.5
 
 
 def test_the_limit_comes_from_the_option_then_the_environment_then_30_s() -> None:
