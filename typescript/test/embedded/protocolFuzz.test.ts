@@ -235,6 +235,21 @@ describe('a misbehaving client never takes the embedded store down', () => {
     client.destroy();
   });
 
+  test('a client that disconnects while waiting for its turn does not keep the turn', async () => {
+    const holder = await RawWireClient.started(socket);
+    holder.send(query('BEGIN'));
+    await holder.until((messages) => messages.filter((message) => message.type === 'Z').length >= 2);
+    // Queued behind the holder's transaction (its startup already needs the turn), then gone.
+    const quitter = await RawWireClient.open(socket);
+    quitter.send(Buffer.concat([startupMessage(), query('BEGIN')]));
+    quitter.destroy();
+    await quitter.closed;
+    holder.send(query('COMMIT'));
+    await holder.until((messages) => messages.filter((message) => message.type === 'Z').length >= 3);
+    holder.destroy();
+    await afterwardsAllIsWell('quit-while-waiting');
+  });
+
   test('a client that never reads its large results: host memory stays bounded, others carry on', async () => {
     const client = await RawWireClient.started(socket);
     client.socket.pause(); // reads nothing from here on
