@@ -111,7 +111,8 @@ export function socketAccepts(path: string): Promise<boolean> {
 
 /** The host could not be reached before anything was sent, so retrying elsewhere is safe. */
 function isUnreachable(error: unknown): boolean {
-  return error instanceof StoreUnavailableError && error.nothingSent;
+  // A host that timed out is there but not answering: looking again would only wait again.
+  return error instanceof StoreUnavailableError && error.nothingSent && !(error instanceof StoreTimeoutError);
 }
 
 async function joinOrHost(dataDir: string, timeoutMs: number): Promise<Database> {
