@@ -4,6 +4,7 @@ import {
   type ModelProvider,
   type ModelRequest,
   type ModelResponse,
+  type ModelRetryAdviceRequest,
   type StreamEvent,
 } from '@openai/agents';
 import type { RunReplay } from './runReplay.js';
@@ -58,10 +59,19 @@ function responseOfDoneEvent(event: Extract<StreamEvent, { type: 'response_done'
  * resumed, replayed from the journal instead of being requested again.
  */
 export class JournalingModel implements Model {
+  readonly supportsPromptModelSelection?: boolean;
+
   constructor(
     private readonly inner: Model,
     private readonly replay: RunReplay,
-  ) {}
+  ) {
+    this.supportsPromptModelSelection = inner.supportsPromptModelSelection;
+  }
+
+  /** The inner model's advice, so the SDK retries a failed live call as it would without journaling. */
+  getRetryAdvice(args: ModelRetryAdviceRequest): ReturnType<NonNullable<Model['getRetryAdvice']>> {
+    return this.inner.getRetryAdvice?.(args);
+  }
 
   async getResponse(request: ModelRequest): Promise<ModelResponse> {
     const inputItems = inputItemCount(request);
