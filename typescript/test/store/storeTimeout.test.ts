@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { Agent, RunContext, RunState } from '@openai/agents';
-import { RunStateStore, StoreTimeoutError } from '../../src/index.js';
+import { EmbeddedStoreLockedError, RunStateStore, StoreTimeoutError } from '../../src/index.js';
 import { storeTimeoutMs } from '../../src/store/storeTimeout.js';
-import { spawnTsx } from '../fixtures/helpers.js';
+import { childEnv, fixturePath, spawnTsx, succeeded } from '../fixtures/helpers.js';
 import { REPO_ROOT, freshAppDirectory, testDatabaseUrl } from '../support/environment.js';
 
 const CLI = join(REPO_ROOT, 'typescript/src/cli/main.ts');
@@ -78,6 +78,23 @@ test('a client that first joins a stopped embedded store host gets StoreTimeoutE
     await store.close();
     host.process.kill('SIGTERM');
     await host.exited;
+  }
+});
+
+test('a live lock holder that never serves the store is waited for timeoutMs, not longer', HANG, async () => {
+  const pglitePath = join(freshAppDirectory(), 'pglite');
+  const holder = spawnTsx(fixturePath('storeChild.ts'), ['lock-only', pglitePath], childEnv({}));
+  try {
+    await holder.line(/"locked"/);
+    const store = new RunStateStore({ agent, pglitePath, timeoutMs: LIMIT_MS });
+    const started = performance.now();
+    await assert.rejects(store.history(), EmbeddedStoreLockedError);
+    const waited = performance.now() - started;
+    await store.close();
+    assert.ok(waited >= LIMIT_MS - 50 && waited < LIMIT_MS + LATE_MS, `gave up after ${Math.round(waited)} ms`);
+  } finally {
+    holder.process.stdin!.end();
+    await succeeded(holder);
   }
 });
 

@@ -32,9 +32,6 @@ export function socketPathFor(dataDir: string): string {
   return join(socketDirectoryFor(dataDir), `.s.PGSQL.${SOCKET_PORT}`);
 }
 
-/** How long to wait for a live host that has not started serving yet (first open runs initdb). */
-const HOST_STARTUP_WAIT_MS = 30_000;
-
 /** The embedded store opened in this process and served to the others. */
 export class HostedStore implements Database {
   readonly kind = 'pglite' as const;
@@ -117,7 +114,8 @@ function isUnreachable(error: unknown): boolean {
 
 async function joinOrHost(dataDir: string, timeoutMs: number): Promise<Database> {
   const socket = socketPathFor(dataDir);
-  const giveUpAt = Date.now() + HOST_STARTUP_WAIT_MS;
+  // How long to wait for a live host that has not started serving yet: the store's limit.
+  const giveUpAt = Date.now() + timeoutMs;
   for (;;) {
     if (await socketAccepts(socket)) {
       const host = encodeURIComponent(socketDirectoryFor(dataDir));
