@@ -2,6 +2,17 @@
 
 # First, before anything imports the SDK: importing it checks the SDK's version.
 from . import sdk_version  # noqa: F401
+from .durable import (
+    DurableOptions,
+    DurableRunConflictError,
+    DurableRunDivergedError,
+    DurableRunError,
+    DurableRunMismatchError,
+    DurableRunUnsupportedError,
+    DurableStreamEvent,
+    durable_stream_events,
+    idempotent,
+)
 from .errors import (
     EmbeddedStoreLockedError,
     EmbeddedStoreUnavailableError,
@@ -42,7 +53,14 @@ from .store import (
 
 __all__ = [
     "AgentGraphMismatchError",
+    "DurableOptions",
+    "DurableRunConflictError",
+    "DurableRunDivergedError",
+    "DurableRunError",
+    "DurableRunMismatchError",
+    "DurableRunUnsupportedError",
     "DurableSession",
+    "DurableStreamEvent",
     "EmbeddedStoreLockedError",
     "EmbeddedStoreUnavailableError",
     "IncompatibleStoreError",
@@ -73,6 +91,8 @@ __all__ = [
     "UnstorableValueError",
     "app_directory",
     "consume_result",
+    "durable_stream_events",
+    "idempotent",
     "parse_portable_run_state",
     "resolve_store_target",
     "run_agent",

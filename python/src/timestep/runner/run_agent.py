@@ -11,6 +11,7 @@ from agents.models.interface import ModelProvider
 from agents.run_error_handlers import RunErrorHandlers
 from agents.run_state import RunState
 
+from ..durable.durable_run import DurableOptions, run_durably
 from ..models.multi_model_provider import MultiModelProvider
 
 RunInput = str | list[TResponseInputItem] | RunState[Any, Any]
@@ -50,6 +51,8 @@ async def run_agent(
     input: RunInput,
     session: Session | None = None,
     stream: Literal[False] = False,
+    *,
+    durable: DurableOptions | None = None,
     **options: Unpack[RunAgentOptions],
 ) -> RunResult: ...
 
@@ -60,6 +63,8 @@ async def run_agent(
     input: RunInput,
     session: Session | None,
     stream: Literal[True],
+    *,
+    durable: DurableOptions | None = None,
     **options: Unpack[RunAgentOptions],
 ) -> RunResultStreaming: ...
 
@@ -70,6 +75,8 @@ async def run_agent(
     input: RunInput,
     session: Session | None = None,
     stream: bool = False,
+    *,
+    durable: DurableOptions | None = None,
     **options: Unpack[RunAgentOptions],
 ) -> RunResult | RunResultStreaming: ...
 
@@ -79,6 +86,8 @@ async def run_agent(
     input: RunInput,
     session: Session | None = None,
     stream: bool = False,
+    *,
+    durable: DurableOptions | None = None,
     **options: Unpack[RunAgentOptions],
 ) -> RunResult | RunResultStreaming:
     """Runs ``agent`` on ``input`` with the conversation kept in ``session``.
@@ -87,7 +96,9 @@ async def run_agent(
     when ``stream`` is true (read it with ``stream_events()`` or
     ``consume_result``). SDK errors propagate with their types. Without a
     ``run_config``, models are resolved by ``MultiModelProvider``
-    (``gpt-4.1``, ``ollama/llama3.2``, ...).
+    (``gpt-4.1``, ``ollama/llama3.2``, ...). With ``durable``, the run is
+    journaled and a known run id resumes from its journal instead of starting
+    over (see ``DurableOptions`` and README "Durable runs").
     """
     owned: MultiModelProvider | None = None
     if options.get("run_config") is None:
@@ -96,12 +107,18 @@ async def run_agent(
         options["run_config"] = RunConfig(model_provider=owned)
     if not stream:
         try:
+            if durable is not None:
+                return await run_durably(agent, input, session, False, dict(options), durable)
             return await Runner.run(agent, input, session=session, **options)
         finally:
             if owned is not None:
                 await owned.aclose()
     try:
-        result = Runner.run_streamed(agent, input, session=session, **options)
+        if durable is not None:
+            result = await run_durably(agent, input, session, True, dict(options), durable)
+            assert isinstance(result, RunResultStreaming)
+        else:
+            result = Runner.run_streamed(agent, input, session=session, **options)
     except BaseException:
         if owned is not None:
             await owned.aclose()

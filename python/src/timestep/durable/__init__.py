@@ -1,0 +1,24 @@
+"""Durable runs: ``run_agent(..., durable=DurableOptions(run_id=...))`` (spec/run-journal)."""
+
+from .durable_run import DurableOptions
+from .durable_stream_events import DurableStreamEvent, durable_stream_events
+from .errors import (
+    DurableRunConflictError,
+    DurableRunDivergedError,
+    DurableRunError,
+    DurableRunMismatchError,
+    DurableRunUnsupportedError,
+)
+from .journaling_tools import idempotent
+
+__all__ = [
+    "DurableOptions",
+    "DurableRunConflictError",
+    "DurableRunDivergedError",
+    "DurableRunError",
+    "DurableRunMismatchError",
+    "DurableRunUnsupportedError",
+    "DurableStreamEvent",
+    "durable_stream_events",
+    "idempotent",
+]

@@ -1,0 +1,255 @@
+"""Runs or resumes a durable run: journaled as it happens, replayed from its journal on resume."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from agents import Agent, RunConfig, Runner, RunResult, RunResultStreaming, Session
+from agents.items import TResponseInputItem
+from agents.models.interface import Model
+from agents.run_state import RunState
+
+from ..store.connect import DatabaseHandle, StoreOptions
+from ..store.identifiers import check_identifier
+from .errors import DurableRunConflictError, DurableRunMismatchError, DurableRunUnsupportedError
+from .journal import RUN_JOURNAL_FORMAT, RUN_JOURNAL_VERSION, Json, RunJournal
+from .journaled_agent_graph import journaled_agent_graph
+from .journaling_model import JournalingModel, JournalingModelProvider
+from .replay_session import ReplaySession
+from .run_replay import RunReplay
+from .segment_state import load_state, state_record
+
+_Input = str | list[TResponseInputItem] | RunState[Any, Any]
+
+
+@dataclass(frozen=True)
+class DurableOptions:
+    """The ``durable`` option of ``run_agent``: the run's id and the store its journal is in."""
+
+    run_id: str
+    """Names the run. A new id starts a durable run; a known one resumes it from its journal
+    (same or another process, either language) instead of starting over."""
+    connection_string: str | None = None
+    """As ``StoreOptions.connection_string``: PostgreSQL URL, wins over everything else."""
+    use_pglite: bool | None = None
+    """As ``StoreOptions.use_pglite``."""
+    pglite_path: str | os.PathLike[str] | None = None
+    """As ``StoreOptions.pglite_path``."""
+    timeout_ms: int | None = None
+    """As ``StoreOptions.timeout_ms``."""
+
+
+@dataclass(frozen=True)
+class _SegmentPlan:
+    segment: int
+    start: Json
+    # The segment already ended (finished or interrupted): this execution only replays it.
+    ended: bool
+
+
+def _input_items(input: str | list[TResponseInputItem]) -> list[Any]:
+    # The SDK's own reading of a string input, so a durable run sends what a plain run sends.
+    items = [{"role": "user", "content": input}] if isinstance(input, str) else input
+    # As JSON, as the journal holds it (the TypeScript SDK writes string input with "type": "message").
+    return [json.loads(json.dumps(item)) for item in items]
+
+
+def _same_input(given: list[Any], original: list[Any]) -> bool:
+    # A string input is journaled by TypeScript with "type": "message"; Python's reading omits it.
+    def normal(items: list[Any]) -> list[Any]:
+        return [{"type": "message", **item} if isinstance(item, dict) and "role" in item else item for item in items]
+
+    return normal(given) == normal(original)
+
+
+async def _session_record(session: Session | None) -> Json | None:
+    if session is None:
+        return None
+    return {"id": session.session_id, "items_before": len(await session.get_items())}
+
+
+async def _plan_segment(
+    journal: RunJournal, agent: Agent[Any], input: _Input, session: Session | None, max_turns: int | None
+) -> _SegmentPlan:
+    """Decides which segment this call executes, writing its ``segment_started`` when it starts one.
+
+    Refuses (before writing anything) a call that does not fit the journal.
+    """
+    run_id = journal.run_id
+
+    async def start_body(source: _Input) -> Json:
+        return {
+            "format": RUN_JOURNAL_FORMAT,
+            "version": RUN_JOURNAL_VERSION,
+            "agent": agent.name,
+            "input": None if isinstance(source, RunState) else _input_items(source),
+            "state": state_record(source) if isinstance(source, RunState) else None,
+            "session": await _session_record(session),
+            "max_turns": max_turns,
+        }
+
+    if journal.run is None:
+        start = await start_body(input)
+        await journal.create(start["session"]["id"] if start["session"] else None, start)
+        return _SegmentPlan(0, start, False)
+
+    def mismatch(what: str) -> DurableRunMismatchError:
+        return DurableRunMismatchError(f"Cannot resume durable run {run_id}: {what}. Nothing was written.", run_id)
+
+    if journal.run.agent != agent.name:
+        raise mismatch(f"it started with agent {journal.run.agent}, this call passes {agent.name}")
+    session_id = session.session_id if session is not None else None
+    if journal.run.session_id != session_id:
+        raise mismatch(f"it runs in session {journal.run.session_id or '(none)'}, this call passes {session_id or '(none)'}")
+    starts = [entry for entry in journal.entries if entry.kind == "segment_started"]
+    for entry in starts:
+        if entry.body.get("format") != RUN_JOURNAL_FORMAT or entry.body.get("version") != RUN_JOURNAL_VERSION:
+            raise DurableRunUnsupportedError(
+                f"Durable run {run_id} was journaled as {entry.body.get('format')} version "
+                f"{entry.body.get('version')}, which this Timestep does not know; resume it with a newer one.",
+                run_id,
+            )
+    last = starts[-1]
+    ended = next((e for e in journal.entries if e.kind == "segment_ended" and e.segment == last.segment), None)
+    if isinstance(input, RunState):
+        if ended is None or ended.body.get("outcome") != "interrupted":
+            raise mismatch(
+                "a RunState continues a durable run only when the run is waiting for approvals; "
+                "to resume it after a crash, pass the original input or []"
+            )
+        start = await start_body(input)
+        await journal.append(last.segment + 1, "segment_started", None, start)
+        return _SegmentPlan(last.segment + 1, start, False)
+    # Whatever segment it is in, a run is resumed with the input it started with (or []).
+    empty = input == "" or input == []
+    if not empty and not _same_input(_input_items(input), starts[0].body["input"] or []):
+        raise mismatch("the input differs from the one it was started with (pass the same input, or [])")
+    return _SegmentPlan(last.segment, last.body, ended is not None)
+
+
+async def _segment_input(start: Json, graph: Agent[Any], run_id: str, context: Any) -> _Input:
+    """What the SDK runs the segment from: its journaled input, or its journaled RunState."""
+    if start["state"] is None:
+        items: list[TResponseInputItem] = start["input"]
+        return items
+    return await load_state(start["state"], graph, run_id, context)
+
+
+def _journaling_config(config: RunConfig, replay: RunReplay) -> RunConfig:
+    """``config`` (the configuration the call would use without the durable option) with its models journaled."""
+    model = config.model
+    return dataclasses.replace(
+        config,
+        model_provider=JournalingModelProvider(config.model_provider, replay),
+        model=JournalingModel(model, replay) if isinstance(model, Model) else model,
+    )
+
+
+def _refuse_server_managed_conversation(options: dict[str, Any], run_id: str) -> None:
+    if options.get("previous_response_id") or options.get("conversation_id") or options.get("auto_previous_response_id"):
+        raise DurableRunUnsupportedError(
+            "Durable runs keep the conversation themselves; previous_response_id, auto_previous_response_id "
+            "and conversation_id are not supported.",
+            run_id,
+        )
+
+
+# Tasks that record a streamed run's end; asyncio keeps only weak references to tasks.
+_finishing: set[asyncio.Task[None]] = set()
+
+
+async def run_durably(
+    agent: Agent[Any],
+    input: _Input,
+    session: Session | None,
+    stream: bool,
+    options: dict[str, Any],
+    durable: DurableOptions,
+) -> RunResult | RunResultStreaming:
+    """Runs (or resumes) the durable run ``durable.run_id``.
+
+    Every model response and tool result is journaled as it happens, and
+    whatever the journal already holds is replayed instead of being requested
+    or executed again. ``options`` are ``Runner.run``'s, with a ``RunConfig``.
+    """
+    run_id = check_identifier("run_id", durable.run_id)
+    _refuse_server_managed_conversation(options, run_id)
+    handle = DatabaseHandle(
+        StoreOptions(durable.connection_string, durable.use_pglite, durable.pglite_path, durable.timeout_ms),
+        f"Durable run {run_id}",
+    )
+    journal: RunJournal | None = None
+    try:
+        journal = await RunJournal.open(await handle.get(), run_id)
+        plan = await _plan_segment(journal, agent, input, session, options.get("max_turns"))
+        replay = RunReplay(journal, plan.segment)
+        graph = journaled_agent_graph(agent, replay)
+        config = options.get("run_config")
+        run_options = {
+            **options,
+            "run_config": _journaling_config(RunConfig(**config) if isinstance(config, dict) else config or RunConfig(), replay),
+        }
+        start = plan.start
+        if start["max_turns"] is not None:
+            run_options["max_turns"] = start["max_turns"]
+        run_session = await ReplaySession.open(session, start["session"]["items_before"]) if session else None
+        run_input = await _segment_input(start, graph, run_id, options.get("context"))
+        opened = journal
+
+        async def finish(result: RunResult | RunResultStreaming) -> None:
+            outcome: Literal["interrupted", "finished"] = "interrupted" if result.interruptions else "finished"
+            if not plan.ended:
+                await opened.append(plan.segment, "segment_ended", None, {"outcome": outcome})
+            await opened.set_status(outcome)
+
+        if not stream:
+            result = await Runner.run(graph, run_input, session=run_session, **run_options)
+            await finish(result)
+            await handle.close()
+            return result
+        streamed = Runner.run_streamed(graph, run_input, session=run_session, **run_options)
+        _record_end_of_stream(streamed, finish, opened, handle)
+        return streamed
+    except BaseException as error:
+        await _mark_failed(journal, error)
+        await handle.close()
+        raise
+
+
+def _record_end_of_stream(streamed: RunResultStreaming, finish: Any, journal: RunJournal, handle: DatabaseHandle) -> None:
+    """The stream's consumer drives the run; its end is recorded when it comes."""
+
+    async def record(task: asyncio.Task[Any]) -> None:
+        try:
+            error = None if task.cancelled() else task.exception()
+            if error is None and not task.cancelled() and streamed.is_complete:
+                await finish(streamed)
+            else:
+                await _mark_failed(journal, error)
+        except Exception:  # noqa: BLE001 - the consumer sees the run's own error through the stream
+            pass
+        finally:
+            await handle.close()
+
+    def done(task: asyncio.Task[Any]) -> None:
+        recording = asyncio.ensure_future(record(task))
+        _finishing.add(recording)
+        recording.add_done_callback(_finishing.discard)
+
+    assert streamed.run_loop_task is not None
+    streamed.run_loop_task.add_done_callback(done)
+
+
+async def _mark_failed(journal: RunJournal | None, error: BaseException | None) -> None:
+    """Records that the run stopped with an error, unless another process owns it now."""
+    if journal is None or isinstance(error, DurableRunConflictError | DurableRunMismatchError):
+        return
+    try:
+        await journal.set_status("failed")
+    except Exception:  # noqa: BLE001, S110 - the original error matters more; 'running' is resumed the same way
+        pass

@@ -1,0 +1,110 @@
+"""One durable run's journal in the store (spec/run-journal)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from psycopg.errors import UniqueViolation
+
+from ..store.database import Database
+from .errors import DurableRunConflictError
+
+RUN_JOURNAL_FORMAT = "timestep.run-journal"
+"""Format name written into every ``segment_started`` entry."""
+RUN_JOURNAL_VERSION = 1
+"""Layout version written into every ``segment_started`` entry; a reader refuses others."""
+
+DurableRunStatus = Literal["running", "interrupted", "finished", "failed"]
+JournalEntryKind = Literal["segment_started", "model_response", "tool_started", "tool_result", "tool_in_doubt", "segment_ended"]
+
+Json = dict[str, Any]
+"""An entry body: JSON with snake_case keys, as described in spec/run-journal."""
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    seq: int
+    segment: int
+    kind: JournalEntryKind
+    key: str | None
+    body: Json
+
+
+@dataclass(frozen=True)
+class DurableRunRow:
+    run_id: str
+    session_id: str | None
+    agent: str
+    status: DurableRunStatus
+
+
+class RunJournal:
+    """The run's entries as read when it was opened, and appends.
+
+    Appends are serialised (tools of one turn may run concurrently) and
+    numbered ``seq = last + 1``, so a second writer of the run collides on the
+    primary key instead of forking its history.
+    """
+
+    def __init__(self, db: Database, run_id: str, run: DurableRunRow | None, entries: list[JournalEntry]) -> None:
+        self._db = db
+        self.run_id = run_id
+        self.run = run
+        self.entries: tuple[JournalEntry, ...] = tuple(entries)
+        self._last_seq = entries[-1].seq if entries else 0
+        self._lock = asyncio.Lock()
+
+    @staticmethod
+    async def open(db: Database, run_id: str) -> RunJournal:
+        runs = await db.query("SELECT run_id, session_id, agent, status FROM timestep_durable_runs WHERE run_id = %s", [run_id])
+        rows = await db.query("SELECT seq, segment, kind, key, body FROM timestep_run_journal WHERE run_id = %s ORDER BY seq", [run_id])
+        run = DurableRunRow(**runs[0]) if runs else None
+        return RunJournal(db, run_id, run, [JournalEntry(**row) for row in rows])
+
+    async def create(self, session_id: str | None, body: Json) -> None:
+        """Creates the run's row (first segment of a new run) and appends its first entry, atomically."""
+        async with self._lock:
+            try:
+                async with self._db.transaction() as tx:
+                    await tx.query(
+                        "INSERT INTO timestep_durable_runs (run_id, session_id, agent, status) VALUES (%s, %s, %s, 'running')",
+                        [self.run_id, session_id, body["agent"]],
+                    )
+                    await tx.query(
+                        "INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body)"
+                        " VALUES (%s, 1, 0, 'segment_started', NULL, %s::jsonb)",
+                        [self.run_id, json.dumps(body)],
+                    )
+            except UniqueViolation as error:
+                raise self._conflict() from error
+            self._last_seq = 1
+
+    async def append(self, segment: int, kind: JournalEntryKind, key: str | None, body: Json) -> None:
+        """Appends one entry after every append already requested."""
+        async with self._lock:
+            seq = self._last_seq + 1
+            try:
+                await self._db.query(
+                    "INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body) VALUES (%s, %s, %s, %s, %s, %s::jsonb)",
+                    [self.run_id, seq, segment, kind, key, json.dumps(body)],
+                )
+            except UniqueViolation as error:
+                raise self._conflict() from error
+            self._last_seq = seq
+
+    async def set_status(self, status: DurableRunStatus) -> None:
+        async with self._lock:
+            await self._db.query(
+                "UPDATE timestep_durable_runs SET status = %s, updated_at = now() WHERE run_id = %s",
+                [status, self.run_id],
+            )
+
+    def _conflict(self) -> DurableRunConflictError:
+        return DurableRunConflictError(
+            f"Another process is running durable run {self.run_id} (its journal changed under this one). "
+            "Let that process finish it, or resume the run again once it has stopped.",
+            self.run_id,
+        )
