@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -40,6 +41,25 @@ async def assert_times_out(store: RunStateStore, state: RunState[Any, Any]) -> N
         await store.save(state)
     waited = time.monotonic() - started
     assert LIMIT_MS / 1000 - 0.05 <= waited < LIMIT_MS / 1000 + LATE_SECONDS, f"raised after {waited:.2f} s"
+
+
+async def test_a_server_that_accepts_but_never_answers_raises_store_timeout_error_without_the_password() -> None:
+    async def stay_silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # takes the connection, says nothing
+
+    silent = await asyncio.start_server(stay_silent, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    session = DurableSession("s", connection_string=f"postgresql://app:s3cret-pw@127.0.0.1:{port}/db", timeout_ms=LIMIT_MS)
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreTimeoutError) as timed_out:
+            await session.get_items()
+        waited = time.monotonic() - started
+        assert "s3cret-pw" not in f"{timed_out.value} {timed_out.value.__cause__}"
+        assert LIMIT_MS / 1000 - 0.05 <= waited < LIMIT_MS / 1000 + LATE_SECONDS, f"raised after {waited:.2f} s"
+    finally:
+        await session.close()
+        silent.close()
 
 
 async def test_a_session_holding_the_runs_advisory_lock_makes_a_save_time_out(postgres_url: str, unique_id: str) -> None:

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -95,6 +96,25 @@ test('a live lock holder that never serves the store is waited for timeoutMs, no
   } finally {
     holder.process.stdin!.end();
     await succeeded(holder);
+  }
+});
+
+test('a PostgreSQL server that accepts the connection but never answers: StoreTimeoutError at timeoutMs, no password shown', HANG, async () => {
+  const silent = createServer(() => {}); // takes connections, says nothing
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as AddressInfo;
+  const store = new RunStateStore({ agent, connectionString: `postgresql://app:s3cret-pw@127.0.0.1:${port}/db`, timeoutMs: LIMIT_MS });
+  try {
+    const started = performance.now();
+    const error = await store.save(checkpoint(1)).catch((e: unknown) => e);
+    const waited = performance.now() - started;
+    assert.ok(error instanceof StoreTimeoutError, String(error));
+    assert.equal(error.nothingSent, true);
+    assert.doesNotMatch(`${error.message} ${String(error.cause)}`, /s3cret-pw/);
+    assert.ok(waited >= LIMIT_MS - 50 && waited < LIMIT_MS + LATE_MS, `StoreTimeoutError after ${Math.round(waited)} ms`);
+  } finally {
+    await store.close();
+    silent.close();
   }
 });
 
