@@ -66,6 +66,12 @@ def model_server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def stepper_server() -> Iterator[str]:
+    """The scripted model server on the durable runs' twenty-step scenario."""
+    yield from _scripted_server("durable-twenty-steps", {"OPENAI_AGENTS_DISABLE_TRACING": "1"})
+
+
+@pytest.fixture(scope="module")
 def vectors_server() -> Iterator[str]:
     """The scripted model server on the portable-vectors scenario (tracing left as configured: vectors carry traces)."""
     yield from _scripted_server("portable-vectors", {})

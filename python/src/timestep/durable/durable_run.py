@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 import os
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -13,6 +14,7 @@ from agents import Agent, RunConfig, Runner, RunResult, RunResultStreaming, Sess
 from agents.items import TResponseInputItem
 from agents.models.interface import Model
 from agents.run_state import RunState
+from agents.stream_events import StreamEvent
 
 from ..store.connect import DatabaseHandle, StoreOptions
 from ..store.identifiers import check_identifier
@@ -221,8 +223,18 @@ async def run_durably(
         raise
 
 
-def _record_end_of_stream(streamed: RunResultStreaming, finish: Any, journal: RunJournal, handle: DatabaseHandle) -> None:
-    """The stream's consumer drives the run; its end is recorded when it comes."""
+def _record_end_of_stream(
+    streamed: RunResultStreaming,
+    finish: Callable[[RunResultStreaming], Awaitable[None]],
+    journal: RunJournal,
+    handle: DatabaseHandle,
+) -> None:
+    """The stream's consumer drives the run; its end is journaled when it comes.
+
+    The stream ends for the consumer only after that, so a resume that
+    follows a finished stream finds the segment ended (and does not end it twice).
+    """
+    recorded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     async def record(task: asyncio.Task[Any]) -> None:
         try:
@@ -231,10 +243,11 @@ def _record_end_of_stream(streamed: RunResultStreaming, finish: Any, journal: Ru
                 await finish(streamed)
             else:
                 await _mark_failed(journal, error)
-        except Exception:  # noqa: BLE001 - the consumer sees the run's own error through the stream
+        except Exception:  # noqa: BLE001, S110 - the consumer sees the run's own error through the stream
             pass
         finally:
             await handle.close()
+            recorded.set_result(None)
 
     def done(task: asyncio.Task[Any]) -> None:
         recording = asyncio.ensure_future(record(task))
@@ -243,6 +256,14 @@ def _record_end_of_stream(streamed: RunResultStreaming, finish: Any, journal: Ru
 
     assert streamed.run_loop_task is not None
     streamed.run_loop_task.add_done_callback(done)
+    events = streamed.stream_events
+
+    async def stream_events() -> AsyncIterator[StreamEvent]:
+        async for event in events():
+            yield event
+        await asyncio.shield(recorded)
+
+    streamed.stream_events = stream_events  # type: ignore[method-assign]
 
 
 async def _mark_failed(journal: RunJournal | None, error: BaseException | None) -> None:

@@ -1,0 +1,246 @@
+"""Durable runs (``run_agent(..., durable=DurableOptions(run_id=...))``) on both stores.
+
+Twin of typescript/test/durable/durableRun.test.ts. The scripted model server
+answers each of the run's 21 model calls with its own rule, so its request log
+shows which calls were sent; the tool's effects file shows which steps ran.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from agents import RunConfig
+from agents.run_config import CallModelData, ModelInputData
+from durable.durable_support import (
+    conversation,
+    journaled_model_calls,
+    kill_at_step,
+    model_requests,
+    run_child,
+    store_target,
+    stored_journal,
+)
+from durable.step_agent import FINAL_OUTPUT, MODEL_CALLS, STEPPER_INPUT, every_step_once, step_agent, step_counts
+
+from timestep import (
+    DurableOptions,
+    DurableRunConflictError,
+    DurableRunDivergedError,
+    DurableRunMismatchError,
+    DurableRunUnsupportedError,
+    DurableSession,
+    InvalidIdentifierError,
+    consume_result,
+    durable_stream_events,
+    run_agent,
+)
+
+pytestmark = pytest.mark.usefixtures("stepper_server")
+
+
+def effects() -> Path:
+    return Path(tempfile.mkdtemp(prefix="ts-effects-")) / "effects.txt"
+
+
+def durable(store_options: dict[str, Any], run_id: str) -> DurableOptions:
+    return DurableOptions(run_id=run_id, **store_options)
+
+
+async def test_a_durable_run_equals_a_plain_run_and_resuming_it_finished_makes_no_calls(
+    store_options: dict[str, Any], stepper_server: str
+) -> None:
+    async with DurableSession(**store_options) as plain_session, DurableSession(**store_options) as session:
+        plain = await run_agent(step_agent(effects()), STEPPER_INPUT, plain_session, max_turns=30)
+
+        run_id = f"finished-{uuid.uuid4()}"
+        file = effects()
+        agent = step_agent(file)
+        before = len(model_requests(stepper_server))
+        first = await run_agent(agent, STEPPER_INPUT, session, durable=durable(store_options, run_id), max_turns=30)
+        assert len(model_requests(stepper_server)) - before == MODEL_CALLS
+        assert first.final_output == plain.final_output == FINAL_OUTPUT
+        assert await conversation(session) == await conversation(plain_session)
+        assert every_step_once(file)
+
+        after_run = len(model_requests(stepper_server))
+        for again_input in (STEPPER_INPUT, []):
+            again = await run_agent(agent, again_input, session, durable=durable(store_options, run_id), max_turns=30)
+            assert again.final_output == first.final_output
+        assert len(model_requests(stepper_server)) == after_run, "no model call was sent again"
+        assert every_step_once(file)
+        assert await conversation(session) == await conversation(plain_session), "no item was added twice"
+        assert journaled_model_calls(await stored_journal(store_options, run_id)) == MODEL_CALLS
+
+
+async def test_a_streamed_durable_run_is_journaled_and_resumes_without_calls(store_options: dict[str, Any], stepper_server: str) -> None:
+    run_id = f"streamed-{uuid.uuid4()}"
+    file = effects()
+    agent = step_agent(file)
+    async with DurableSession(**store_options) as session:
+        before = len(model_requests(stepper_server))
+        streamed = await run_agent(agent, STEPPER_INPUT, session, True, durable=durable(store_options, run_id), max_turns=30)
+        offsets = [event.offset async for event in durable_stream_events(streamed) if event.offset is not None]
+        # The agent, then each step's call and output, then the final message.
+        assert offsets == list(range(1 + 2 * 20 + 1))
+        assert len(model_requests(stepper_server)) - before == MODEL_CALLS
+        replayed = await run_agent(agent, [], session, durable=durable(store_options, run_id), max_turns=30)
+        assert replayed.final_output == streamed.final_output == FINAL_OUTPUT
+        # A replayed stream yields the same numbered events, without the model's raw events.
+        again = await run_agent(agent, [], session, True, durable=durable(store_options, run_id), max_turns=30)
+        events = [event async for event in durable_stream_events(again, 5)]
+        assert [event.offset for event in events] == offsets[5:]
+        await consume_result(again)
+        assert len(model_requests(stepper_server)) - before == MODEL_CALLS
+        assert every_step_once(file)
+
+
+async def test_a_call_in_doubt_comes_back_as_an_approval_and_approving_runs_it_once_more(
+    store_options: dict[str, Any], stepper_server: str
+) -> None:
+    run_id = f"in-doubt-{uuid.uuid4()}"
+    session_id = str(uuid.uuid4())
+    file = effects()
+    before = len(model_requests(stepper_server))
+    killed = run_child("python", [store_target(store_options), run_id, session_id, str(file), "--hang-at", "3"], kill_at_step(3))
+    assert killed.killed
+    assert len(model_requests(stepper_server)) - before == 3, "three model calls before the crash"
+
+    agent = step_agent(file)
+    async with DurableSession(session_id, **store_options) as session:
+        resumed = await run_agent(agent, STEPPER_INPUT, session, durable=durable(store_options, run_id), max_turns=30)
+        assert len(model_requests(stepper_server)) - before == 3, "the resume replayed the journaled calls"
+        assert [json.loads(item.arguments or "null") for item in resumed.interruptions] == [{"step": 3}]
+        journal = await stored_journal(store_options, run_id)
+        assert [entry.kind for entry in journal].count("tool_in_doubt") == 1, "the journal records the call in doubt"
+
+        state = resumed.to_state()
+        state.approve(resumed.interruptions[0])
+        finished = await run_agent(agent, state, session, durable=durable(store_options, run_id), max_turns=30)
+        assert finished.final_output == FINAL_OUTPUT
+        assert len(model_requests(stepper_server)) - before == MODEL_CALLS, "every model call was sent once"
+        assert every_step_once(file)  # step 3 hung before its effect, so running it again made it happen once
+
+
+async def test_rejecting_a_call_in_doubt_gives_the_model_the_rejection(store_options: dict[str, Any], stepper_server: str) -> None:
+    run_id = f"reject-{uuid.uuid4()}"
+    session_id = str(uuid.uuid4())
+    file = effects()
+    before = len(model_requests(stepper_server))
+    run_child("python", [store_target(store_options), run_id, session_id, str(file), "--hang-at", "3"], kill_at_step(3))
+    agent = step_agent(file)
+    async with DurableSession(session_id, **store_options) as session:
+        resumed = await run_agent(agent, [], session, durable=durable(store_options, run_id), max_turns=30)
+        assert len(resumed.interruptions) == 1
+        state = resumed.to_state()
+        state.reject(resumed.interruptions[0])
+        finished = await run_agent(agent, state, session, durable=durable(store_options, run_id), max_turns=30)
+        assert finished.final_output == "A step was not approved; stopping."
+        assert step_counts(file) == {1: 1, 2: 1}, "the rejected step never ran"
+        assert model_requests(stepper_server)[before:] == ["step-1", "step-2", "step-3", "rejected"]
+
+
+async def test_a_call_in_doubt_of_an_idempotent_tool_is_run_again_without_asking(
+    store_options: dict[str, Any], stepper_server: str
+) -> None:
+    run_id = f"idempotent-{uuid.uuid4()}"
+    session_id = str(uuid.uuid4())
+    file = effects()
+    before = len(model_requests(stepper_server))
+    run_child("python", [store_target(store_options), run_id, session_id, str(file), "--hang-at", "5", "--idempotent"], kill_at_step(5))
+    async with DurableSession(session_id, **store_options) as session:
+        result = await run_agent(
+            step_agent(file, declare_idempotent=True), [], session, durable=durable(store_options, run_id), max_turns=30
+        )
+        assert result.interruptions == []
+        assert result.final_output == FINAL_OUTPUT
+        assert len(model_requests(stepper_server)) - before == MODEL_CALLS
+        assert every_step_once(file)
+
+
+async def test_a_replay_that_asks_for_something_else_than_the_journal_recorded_is_refused(
+    store_options: dict[str, Any], stepper_server: str
+) -> None:
+    run_id = f"diverged-{uuid.uuid4()}"
+    agent = step_agent(effects())
+    async with DurableSession(**store_options) as session:
+        await run_agent(agent, STEPPER_INPUT, session, durable=durable(store_options, run_id), max_turns=30)
+        journal = await stored_journal(store_options, run_id)
+        before = len(model_requests(stepper_server))
+
+        # A filter that drops the oldest item makes the replayed requests differ from the journaled ones.
+        def drop_first(data: CallModelData[Any]) -> ModelInputData:
+            return ModelInputData(input=data.model_data.input[1:], instructions=data.model_data.instructions)
+
+        with pytest.raises(DurableRunDivergedError) as raised:
+            await run_agent(
+                agent,
+                [],
+                session,
+                durable=durable(store_options, run_id),
+                max_turns=30,
+                run_config=RunConfig(call_model_input_filter=drop_first),
+            )
+        assert raised.value.run_id == run_id
+        assert len(model_requests(stepper_server)) == before, "nothing was sent"
+        assert len(await stored_journal(store_options, run_id)) == len(journal), "nothing was written"
+
+
+async def test_resuming_with_other_input_or_another_session_is_refused_and_writes_nothing(
+    store_options: dict[str, Any],
+) -> None:
+    run_id = f"mismatch-{uuid.uuid4()}"
+    agent = step_agent(effects())
+    async with DurableSession(**store_options) as session, DurableSession(**store_options) as other:
+        await run_agent(agent, STEPPER_INPUT, session, durable=durable(store_options, run_id), max_turns=30)
+        journal = await stored_journal(store_options, run_id)
+        with pytest.raises(DurableRunMismatchError):
+            await run_agent(agent, "Something else.", session, durable=durable(store_options, run_id))
+        with pytest.raises(DurableRunMismatchError):
+            await run_agent(agent, [], other, durable=durable(store_options, run_id))
+        renamed = agent.clone(name="Someone Else")
+        with pytest.raises(DurableRunMismatchError):
+            await run_agent(renamed, [], session, durable=durable(store_options, run_id))
+        assert len(await stored_journal(store_options, run_id)) == len(journal)
+
+
+async def test_what_durable_runs_cannot_journal_is_refused_before_anything_is_written(
+    store_options: dict[str, Any],
+) -> None:
+    run_id = f"unsupported-{uuid.uuid4()}"
+    agent = step_agent(effects())
+    with pytest.raises(DurableRunUnsupportedError):
+        await run_agent(agent, STEPPER_INPUT, None, durable=durable(store_options, run_id), previous_response_id="r_1")
+    with pytest.raises(InvalidIdentifierError):
+        await run_agent(agent, STEPPER_INPUT, None, durable=durable(store_options, ""))
+    assert await stored_journal(store_options, run_id) == ()
+
+
+async def test_two_resumers_driving_one_run_at_once_still_make_each_side_effect_once(
+    store_options: dict[str, Any],
+) -> None:
+    import asyncio
+
+    run_id = f"race-{uuid.uuid4()}"
+    session_id = str(uuid.uuid4())
+    file = effects()
+    agent = step_agent(file)
+    async with DurableSession(session_id, **store_options) as first, DurableSession(session_id, **store_options) as second:
+        outcomes = await asyncio.gather(
+            *(run_agent(agent, STEPPER_INPUT, s, durable=durable(store_options, run_id), max_turns=30) for s in (first, second)),
+            return_exceptions=True,
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                assert isinstance(outcome, DurableRunConflictError), repr(outcome)
+            else:
+                assert outcome.final_output == FINAL_OUTPUT
+        assert any(not isinstance(outcome, BaseException) for outcome in outcomes)
+        finished = await run_agent(agent, [], first, durable=durable(store_options, run_id), max_turns=30)
+        assert finished.final_output == FINAL_OUTPUT
+        assert every_step_once(file)
+        assert journaled_model_calls(await stored_journal(store_options, run_id)) == MODEL_CALLS
