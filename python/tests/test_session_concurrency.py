@@ -8,14 +8,26 @@ from typing import Any
 
 import psycopg
 import pytest
-from agents import Agent, RunContextWrapper
+from agents import Agent, RunContextWrapper, Runner
 from agents.run_state import RunState
+from agents.testing import ScriptedModel, assistant_message
 
 from timestep import DurableSession, RunStateStore, StoreClosedError
 
 
 def message(text: str) -> dict[str, Any]:
     return {"role": "user", "content": text}
+
+
+async def connections_named(postgres_url: str, application_name: str) -> int:
+    """How many connections to the PostgreSQL server carry ``application_name``."""
+    async with await psycopg.AsyncConnection.connect(postgres_url) as probe:
+        cursor = await probe.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [application_name]
+        )
+        row = await cursor.fetchone()
+        assert row is not None
+        return int(row[0])
 
 
 async def test_concurrent_pops_each_take_a_distinct_item(store_options: dict[str, Any], unique_id: str) -> None:
@@ -77,13 +89,6 @@ async def test_each_event_loop_closes_its_connections_when_it_shuts_down(postgre
     name = f"ts-{unique_id[-12:]}"
     session = DurableSession(unique_id, connection_string=f"{postgres_url}?application_name={name}")
 
-    async def connections() -> int:
-        async with await psycopg.AsyncConnection.connect(postgres_url) as probe:
-            cursor = await probe.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [name])
-            row = await cursor.fetchone()
-            assert row is not None
-            return int(row[0])
-
     def add_in_a_new_event_loop(n: int) -> None:
         asyncio.run(session.add_items([message(f"from thread {n}")]))
 
@@ -91,4 +96,29 @@ async def test_each_event_loop_closes_its_connections_when_it_shuts_down(postgre
         await asyncio.to_thread(lambda: list(pool.map(add_in_a_new_event_loop, range(6))))
     assert len(await session.get_items()) == 6
     await session.close()
-    assert await connections() == 0  # asyncio.run closed each thread's pool; close() the test loop's
+    assert await connections_named(postgres_url, name) == 0  # asyncio.run closed each thread's pool; close() the test loop's
+
+
+async def test_run_sync_in_a_thread_closes_its_connections_after_every_run(postgres_url: str, unique_id: str) -> None:
+    # Runner.run_sync keeps the thread's loop open and shuts down its async
+    # generators after each run, which closes that loop's pools; the next run
+    # must open fresh ones that are closed the same way, not reuse a closed database.
+    name = f"ts-{unique_id[-12:]}"
+    session = DurableSession(unique_id, connection_string=f"{postgres_url}?application_name={name}")
+    model = ScriptedModel()
+    agent = Agent(name="test", model=model)
+
+    def two_runs_on_one_loop() -> list[str]:
+        outputs = []
+        for text in ("first", "second"):
+            model.enqueue([assistant_message(f"reply to {text}")])
+            outputs.append(Runner.run_sync(agent, text, session=session).final_output)
+        return outputs
+
+    assert await asyncio.to_thread(two_runs_on_one_loop) == ["reply to first", "reply to second"]
+    assert await connections_named(postgres_url, name) == 0  # nothing left open by the thread's loop
+    assert [item.get("content") for item in await session.get_items() if item.get("role") == "user"] == [
+        "first",
+        "second",
+    ]
+    await session.close()

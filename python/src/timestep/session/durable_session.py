@@ -10,6 +10,7 @@ from typing import Any, Self
 from agents.items import TResponseInputItem
 from agents.memory.session_settings import SessionSettings, coerce_session_settings, resolve_session_limit
 
+from ..errors import StoreClosedError
 from ..store.connect import DatabaseHandle, StoreOptions
 from ..store.identifiers import check_identifier
 from ..store.sdk_info import SDK_NAME
@@ -51,6 +52,7 @@ class DurableSession:
             SessionSettings() if session_settings is None else coerce_session_settings(session_settings)
         )
         self.session_id = check_identifier("session_id", session_id if session_id is not None else str(uuid.uuid4()))
+        self._closed = False
         self._db = DatabaseHandle(
             StoreOptions(connection_string, use_pglite, pglite_path, timeout_ms), f"DurableSession {self.session_id}"
         )
@@ -80,6 +82,9 @@ class DurableSession:
         ``UnstorableValueError`` (its ``path`` names the value) and nothing is written.
         """
         if not items:
+            # Checked here too, as nothing below runs: a closed session refuses every call.
+            if self._closed:
+                raise StoreClosedError(f"DurableSession {self.session_id} is closed; create a new one.")
             return
         texts = [json.dumps(item) for item in items]
         for index, (item, text) in enumerate(zip(items, texts)):
@@ -119,6 +124,7 @@ class DurableSession:
 
     async def close(self) -> None:
         """Releases the database. Further calls raise ``StoreClosedError``."""
+        self._closed = True
         await self._db.close()
 
     async def __aenter__(self) -> Self:

@@ -113,6 +113,11 @@ class DatabaseLease:
         self.db = db
         self._released = False
 
+    @property
+    def current(self) -> bool:
+        """False once its database was closed because its event loop shut down."""
+        return _open.get(self._target) is self._entry
+
     async def release(self) -> None:
         if self._released:
             return
@@ -206,6 +211,11 @@ class DatabaseHandle:
             for ended in [other for other in self._leases if other.is_closed()]:
                 del self._leases[ended]
             lease = self._leases.get(loop)
+            if lease is not None and lease.done() and not lease.cancelled() and lease.exception() is None:
+                if not lease.result().current:
+                    # The loop shut down its async generators (Runner.run_sync does after
+                    # every run), which closed its databases; it keeps running: lease again.
+                    lease = None
             if lease is None:
                 lease = self._leases[loop] = asyncio.ensure_future(
                     lease_database(resolve_store_target(self._options), self._timeout_ms)
