@@ -6,7 +6,9 @@ import json
 from typing import Any
 
 import pytest
+from agents import Agent, Runner, function_tool
 from agents.memory.session import Session
+from agents.testing import ScriptedModel, assistant_message, function_call
 from store_support import Sql
 
 from timestep import DurableSession, InvalidIdentifierError, StoreClosedError, UnstorableValueError
@@ -152,3 +154,25 @@ async def test_unstorable_items_are_refused_and_nothing_is_written(
 def test_session_ids_with_lone_surrogates_are_rejected() -> None:
     with pytest.raises(InvalidIdentifierError, match="session_id contains a lone surrogate"):
         DurableSession("conversation-\udc00")
+
+
+async def test_a_tool_output_the_store_cannot_hold_fails_the_run_with_a_typed_error(
+    store_options: dict[str, Any], unique_id: str
+) -> None:
+    # Issue 13 item 4: the run crashed with the driver's raw error when the
+    # session saved a tool output holding a NUL character.
+    @function_tool
+    def read_file() -> str:
+        """Reads a binary file as text."""
+        return "header\0payload"
+
+    model = ScriptedModel()
+    model.enqueue([function_call("read_file", {}, call_id="call_nul")])
+    model.enqueue([assistant_message("done")])
+    agent = Agent(name="Reader", model=model, tools=[read_file])
+    session = DurableSession(unique_id, **store_options)
+    with pytest.raises(UnstorableValueError, match="NUL") as refused:
+        await Runner.run(agent, "Read it", session=session)
+    assert refused.value.path.endswith(".output")
+    assert [item.get("content") for item in await session.get_items()] == ["Read it"]
+    await session.close()

@@ -70,7 +70,7 @@ import concurrent.futures
 import gc
 import threading
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
@@ -762,7 +762,7 @@ async def test_get_items_same_timestamp_consistent_order(session_of: Any, sql: S
     session = session_of()
     await session.add_items([message_item("older_same_ts", "old")])
     await session.add_items([reasoning_item("rs_same_ts", "..."), message_item("msg_same_ts", "...")])
-    shared = datetime(2025, 10, 15, 17, 26, 39, 132483, tzinfo=timezone.utc)
+    shared = datetime(2025, 10, 15, 17, 26, 39, 132483, tzinfo=UTC)
     await sql("UPDATE timestep_session_items SET created_at = %s WHERE session_id = %s", (shared, session.session_id))
     assert ids(await session.get_items()) == ["older_same_ts", "rs_same_ts", "msg_same_ts"]
     assert ids(await session.get_items(limit=2)) == ["rs_same_ts", "msg_same_ts"]
@@ -771,7 +771,7 @@ async def test_get_items_same_timestamp_consistent_order(session_of: Any, sql: S
 async def test_pop_item_same_timestamp_returns_latest(session_of: Any, sql: Sql) -> None:
     session = session_of()
     await session.add_items([reasoning_item("rs_pop_same_ts", "..."), message_item("msg_pop_same_ts", "...")])
-    shared = datetime(2025, 10, 15, 17, 26, 39, 132483, tzinfo=timezone.utc)
+    shared = datetime(2025, 10, 15, 17, 26, 39, 132483, tzinfo=UTC)
     await sql("UPDATE timestep_session_items SET created_at = %s WHERE session_id = %s", (shared, session.session_id))
     popped = await session.pop_item()
     assert popped is not None and cast(dict[str, Any], popped)["id"] == "msg_pop_same_ts"

@@ -87,7 +87,7 @@ class DurableSession:
                 raise StoreClosedError(f"DurableSession {self.session_id} is closed; create a new one.")
             return
         texts = [json.dumps(item) for item in items]
-        for index, (item, text) in enumerate(zip(items, texts)):
+        for index, (item, text) in enumerate(zip(items, texts, strict=True)):
             check_storable_json(text, item, f"$.items[{index}]")
         db = await self._db.get()
         # The Responses item is already this SDK's own form: no native copy is kept.

@@ -359,7 +359,7 @@ class RunStateStore(Generic[TContext]):
     def _check_chain(self, rows: list[Row]) -> None:
         """Every row after the full one is a delta of the same SDK on the row before it."""
         target = rows[-1]
-        for previous, row in zip(rows, rows[1:]):
+        for previous, row in zip(rows, rows[1:], strict=False):
             if row["version"] != previous["version"] + 1 or row["sdk_name"] != target["sdk_name"]:
                 raise InvalidRunStateError(
                     f"Version {target['version']} of run {self.run_id} cannot be rebuilt: its storage is damaged "
