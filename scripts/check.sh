@@ -32,6 +32,6 @@ block = re.search(r"```python\n(.*?)```", readme[readme.index("## Quick start"):
 assert block, "python/README.md has no Python quick start block"
 open(sys.argv[1], "w", encoding="utf-8").write(block[1])
 EOF
-(cd python && "$root/.venv/bin/mypy" --strict "$quick_start/quick_start.py") || status=1
+(cd python && "$root/.venv/bin/mypy" --strict --no-warn-unused-configs "$quick_start/quick_start.py") || status=1
 
 exit $status
