@@ -34,7 +34,7 @@ async def test_decided_approvals_are_not_listed_as_pending(
 
 @pytest.mark.parametrize(
     ("value", "kind"),
-    [("a\0b", "NUL"), ("a\ud800b", "lone surrogate"), (float("nan"), "nan"), (float("-inf"), "-inf")],
+    [("a\0b", "NUL"), ("a\ud800b", "lone surrogate"), (float("nan"), "is NaN"), (float("-inf"), "is -Infinity")],
     ids=["nul", "lone-surrogate", "nan", "infinity"],
 )
 async def test_unstorable_values_in_the_state_are_refused_before_writing(
@@ -62,7 +62,7 @@ async def test_a_context_that_is_not_json_is_an_invalid_run_state(store_options:
     circular: dict[str, Any] = {}
     circular["self"] = circular
     for context in (circular, {"tags": {"a", "b"}}, {"raw": b"bytes"}):
-        with pytest.raises(InvalidRunStateError, match=f"run {unique_id}: it cannot be serialised"):
+        with pytest.raises(InvalidRunStateError, match=f"run {unique_id}: it cannot be written as JSON"):
             await store.save(RunState(RunContextWrapper(context=context), "hello", agent))
     assert await store.history() == []
     await store.close()

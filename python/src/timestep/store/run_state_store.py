@@ -295,9 +295,9 @@ class RunStateStore(Generic[TContext]):
                 text = state.to_string()
             except (TypeError, ValueError) as error:  # json.dumps: circular or not JSON
                 raise InvalidRunStateError(
-                    f"Cannot save run state for run {self.run_id}: it cannot be serialised ({error}). "
-                    "Keep the run context JSON-serialisable (no cycles, sets, bytes or other objects), "
-                    "or pass the SDK a context_serializer."
+                    f"Cannot save run state for run {self.run_id}: it cannot be written as JSON ({error}). "
+                    "Keep the run context JSON-compatible (no cycles, sets, bytes or other objects), "
+                    "and give such objects back with load(context=...)."
                 ) from error
             # Cheap check instead of a full reparse: the state must name only
             # agents of this store's graph, or load() could never bind it.
@@ -328,7 +328,7 @@ class RunStateStore(Generic[TContext]):
         A version saved by the TypeScript SDK is built from its portable form.
         """
         if version is not None:
-            _check_version("version", version, 1, " (see store.history())")
+            _check_version("version", version, 1, " (store.history() lists them)")
         db = await self._db.get()
         rows = await read_chain(db, SDK_NAME, self.run_id, version)
         if not rows:

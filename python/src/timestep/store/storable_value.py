@@ -44,9 +44,9 @@ def check_storable(value: object, path: str) -> None:
             _check_text(current, where)
         elif isinstance(current, float):
             if not math.isfinite(current):
+                spelled = "NaN" if math.isnan(current) else ("Infinity" if current > 0 else "-Infinity")
                 raise UnstorableValueError(
-                    f"{where} is {current!r}, which JSON cannot represent (it would be stored as invalid JSON "
-                    f"or as null). {_ADVICE}",
+                    f"{where} is {spelled}, which JSON cannot represent (it would be stored as invalid JSON). {_ADVICE}",
                     where,
                 )
         elif isinstance(current, Mapping):
