@@ -134,3 +134,29 @@ export class UnsupportedSdkVersionError extends TimestepError {
     super(message);
   }
 }
+
+/**
+ * `timestep runs approve|reject` named a tool call the run is not waiting on:
+ * the latest version of the run has no pending approval with that call id.
+ * Nothing was recorded; `timestep runs pending` lists the calls waiting.
+ */
+export class ApprovalNotFoundError extends TimestepError {
+  constructor(
+    message: string,
+    readonly runId: string,
+    readonly callId: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The tool call already has a stored decision; a decision is single-use. Nothing was changed. */
+export class ApprovalAlreadyDecidedError extends TimestepError {
+  constructor(
+    message: string,
+    readonly runId: string,
+    readonly callId: string,
+  ) {
+    super(message);
+  }
+}

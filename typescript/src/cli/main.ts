@@ -2,9 +2,11 @@
 import { parseArgs } from 'node:util';
 import { serveEmbeddedStore } from './dbServe.js';
 import { dataDirectory, describeStatus, storeStatus, stopServer } from './dbStatus.js';
+import { runsCommand } from './runsCommand.js';
 import { TimestepError } from '../errors.js';
 
 const USAGE = `Usage: timestep db <serve|status|stop> [--data-dir DIR] [options]
+       timestep runs <list|show|pending|approve|reject|fork|prune> (timestep runs --help)
 
   db serve    Host the embedded store and serve it on a unix socket
               (<data dir>.socket/.s.PGSQL.5432) for other processes.
@@ -18,6 +20,7 @@ const USAGE = `Usage: timestep db <serve|status|stop> [--data-dir DIR] [options]
   platform's config directory).`;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'runs') return runsCommand(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -14,6 +14,7 @@ import {
   type RunStatus,
   type VersionRow,
 } from './versionTable.js';
+import { applyDecisions, decisionsFor } from './approvalDecisions.js';
 import { applyDelta, applyDeltaDocument, deltaDocument, diff } from './stateDelta.js';
 import { SDK_NAME, SDK_VERSION, anotherSdkCopyError } from './sdkInfo.js';
 import { storableJson } from './storableValue.js';
@@ -418,7 +419,8 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
       // Saved by the other language: build this SDK's state from the portable form.
       // Its typed errors (unknown version, agent or tool missing) pass through as they are.
       const portable = rebuild(chain, (link) => link.portable_state);
-      return fromPortableRunState<TContext, TAgent>(portable, this.agent, { context: options.context });
+      const state = await fromPortableRunState<TContext, TAgent>(portable, this.agent, { context: options.context });
+      return this.withStoredDecisions(db, state);
     }
     const text =
       chain.length === 1
@@ -429,7 +431,16 @@ export class RunStateStore<TContext = unknown, TAgent extends Agent<any, any> = 
         `Version ${row.version} of run ${this.runId} is damaged in storage (checksum mismatch); load an earlier version.`,
       );
     }
-    return this.parse(text, 'load', options.context);
+    return this.withStoredDecisions(db, await this.parse(text, 'load', options.context));
+  }
+
+  /** The state with the decisions `timestep runs approve|reject` stored for its pending calls applied. */
+  private async withStoredDecisions(
+    db: Queryable,
+    state: RunState<TContext, TAgent>,
+  ): Promise<RunState<TContext, TAgent>> {
+    if (state.getInterruptions().length > 0) applyDecisions(state, await decisionsFor(db, this.runId));
+    return state;
   }
 
   private parseStored(text: string, version: number): unknown {
