@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import urllib.request
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from durable.step_agent import FINAL_OUTPUT, MODEL_CALLS, STEPPER_INPUT, STEPS, step_agent, step_counts
 from normalise import normalise_conversation
 from store_support import REPO
 
-from timestep import DurableSession, StoreOptions, resolve_store_target
+from timestep import DurableSession, StoreOptions, resolve_store_target, run_agent
 from timestep.durable.journal import JournalEntry, RunJournal
 from timestep.store.connect import lease_database
 
@@ -119,3 +123,103 @@ def model_requests(server_url: str) -> list[str | None]:
 async def conversation(session: DurableSession) -> list[dict[str, Any]]:
     """The conversation in the normalised, language-neutral form, for comparing two runs."""
     return normalise_conversation([dict(item) for item in await session.get_items()], ["Durable Stepper"])
+
+
+KILLS = int(os.environ.get("TIMESTEP_KILL_LOOPS", "5"))
+"""Kills per kill loop: 5 by default (CI), TIMESTEP_KILL_LOOPS=50 for the full run."""
+
+
+def _random(seed: int) -> Callable[[], float]:
+    """A seeded generator (the TypeScript kill loop's), so a failing sequence of kill points can be replayed."""
+    x = seed
+
+    def next_value() -> float:
+        nonlocal x
+        x = (x * 1103515245 + 12345) % 2**31
+        return x / 2**31
+
+    return next_value
+
+
+def _killer(point: dict[str, Any] | None) -> KillWhen:
+    """Kills at the child's ``ready`` line, or ``after_steps`` step lines plus ``delay_ms``."""
+    steps = 0
+
+    def when(line: Line, kill: Callable[[], None]) -> None:
+        nonlocal steps
+        if point is None:
+            return
+        if point["at"] == "ready" and line["event"] == "ready":
+            kill()
+        if point["at"] == "step" and line["event"] == "step":
+            steps += 1
+            if steps == point["after_steps"]:
+                threading.Timer(point["delay_ms"] / 1000, kill).start()
+
+    return when
+
+
+async def kill_loop(store_options: dict[str, Any], seed: int, server_url: str, language_of: Callable[[int], str]) -> dict[str, int]:
+    """kill -9 during the twenty-turn durable run until it is done; child ``n`` runs in ``language_of(n)``.
+
+    Children are killed at random points (while starting and replaying, right
+    after a step's tool started, a little later) and resumed by the next child.
+    Asserts that no journaled model call was sent again, that each step's side
+    effect happened once or was reported in doubt, and that the conversation
+    equals an uninterrupted run's.
+    """
+    following = _random(seed)
+    run_id = f"kill-loop-{uuid.uuid4()}"
+    session_id = str(uuid.uuid4())
+    file = Path(tempfile.mkdtemp(prefix="ts-kill-")) / "effects.txt"
+
+    # The reference: the same run, uninterrupted and not durable.
+    async with DurableSession(**store_options) as reference:
+        await run_agent(step_agent(file.with_name("reference.txt")), STEPPER_INPUT, reference, max_turns=30)
+        expected = await conversation(reference)
+
+    reported_in_doubt: set[int] = set()
+    kills = children = 0
+    done: Line | None = None
+    while done is None:
+        journaled = journaled_model_calls(await stored_journal(store_options, run_id))
+        steps_done = len(step_counts(file))
+        # Kill at step lines while enough steps remain for the kills still to come, else while starting.
+        kills_left = KILLS - kills
+        room = (STEPS - 2 - steps_done) / (2 * max(kills_left, 1))
+        point: dict[str, Any] | None
+        if kills_left == 0:
+            point = None
+        elif following() < room:
+            after = 1 + int(following() * min(2, max(1, room)))
+            point = {"at": "step", "after_steps": after, "delay_ms": int(following() * 12)}
+        else:
+            point = {"at": "ready"}
+        first_request = len(model_requests(server_url))
+        language = language_of(children)
+        child = await asyncio.to_thread(run_child, language, [store_target(store_options), run_id, session_id, str(file)], _killer(point))
+        children += 1
+
+        sent = set(model_requests(server_url)[first_request:])
+        for ordinal in range(journaled):
+            assert rule_of_call(ordinal) not in sent, f"journaled call {ordinal} was sent again ({language} child)"
+        for line in child.lines:
+            if line["event"] == "in_doubt":
+                reported_in_doubt.update(json.loads(call["arguments"])["step"] for call in line["calls"])
+        if child.killed:
+            kills += 1
+        else:
+            done = child.lines[-1]
+
+    assert kills == KILLS, "the run was killed as often as asked"
+    assert done == {"event": "done", "finalOutput": FINAL_OUTPUT}
+    journal = await stored_journal(store_options, run_id)
+    assert journaled_model_calls(journal) == MODEL_CALLS, "each model call journaled once"
+    reported_in_doubt.update(json.loads(entry.body["arguments"])["step"] for entry in journal if entry.kind == "tool_in_doubt")
+    counts = step_counts(file)
+    for step in range(1, STEPS + 1):
+        assert counts[step] >= 1, f"step {step} ran"
+        assert counts[step] == 1 or step in reported_in_doubt, f"step {step} ran {counts[step]} times, not in doubt"
+    async with DurableSession(session_id, **store_options) as session:
+        assert await conversation(session) == expected, "same conversation as an uninterrupted run"
+    return {"kills": kills, "in_doubt": len(reported_in_doubt), "repeated_effects": sum(n > 1 for n in counts.values())}

@@ -55,14 +55,15 @@ class _SegmentPlan:
 
 
 def _input_items(input: str | list[TResponseInputItem]) -> list[Any]:
-    # The SDK's own reading of a string input, so a durable run sends what a plain run sends.
-    items = [{"role": "user", "content": input}] if isinstance(input, str) else input
-    # As JSON, as the journal holds it (the TypeScript SDK writes string input with "type": "message").
+    # A string is one user message, written as both languages write it (spec/run-journal), so
+    # either one's check of a resumed run's input (`_same_input`) accepts the other's journal.
+    items = [{"type": "message", "role": "user", "content": input}] if isinstance(input, str) else input
+    # As JSON, as the journal holds it.
     return [json.loads(json.dumps(item)) for item in items]
 
 
 def _same_input(given: list[Any], original: list[Any]) -> bool:
-    # A string input is journaled by TypeScript with "type": "message"; Python's reading omits it.
+    # A message item may leave out "type" (the SDKs read such items as messages).
     def normal(items: list[Any]) -> list[Any]:
         return [{"type": "message", **item} if isinstance(item, dict) and "role" in item else item for item in items]
 

@@ -1,0 +1,100 @@
+"""Durable runs across languages: a run killed in one language is resumed from its journal in the other.
+
+The TypeScript child is typescript/test/durable/durableChild.ts, the Python one
+tests/durable/durable_child.py; both run the twenty-step agent of
+spec/scenarios/durable-twenty-steps.json against the scripted model server,
+whose request log shows which model calls were sent.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from durable.durable_support import (
+    conversation,
+    journaled_model_calls,
+    kill_at_step,
+    kill_loop,
+    model_requests,
+    rule_of_call,
+    run_child,
+    store_target,
+    stored_journal,
+)
+from durable.step_agent import FINAL_OUTPUT, MODEL_CALLS, STEPPER_INPUT, every_step_once, step_agent
+
+from timestep import DurableOptions, DurableSession, run_agent
+
+pytestmark = pytest.mark.usefixtures("stepper_server")
+
+
+def effects() -> Path:
+    return Path(tempfile.mkdtemp(prefix="ts-effects-")) / "effects.txt"
+
+
+async def test_a_run_killed_in_typescript_is_resumed_in_python(store_options: dict[str, Any], stepper_server: str) -> None:
+    async with DurableSession(**store_options) as reference:
+        await run_agent(step_agent(effects()), STEPPER_INPUT, reference, max_turns=30)
+        expected = await conversation(reference)
+
+    run_id = f"ts-to-python-{uuid.uuid4()}"
+    session_id = str(uuid.uuid4())
+    file = effects()
+    before = len(model_requests(stepper_server))
+    killed = run_child("typescript", [store_target(store_options), run_id, session_id, str(file), "--hang-at", "7"], kill_at_step(7))
+    assert killed.killed
+    journal = await stored_journal(store_options, run_id)
+    assert journaled_model_calls(journal) == 7, "TypeScript journaled the seven calls it made"
+    after_kill = len(model_requests(stepper_server))
+
+    durable = DurableOptions(run_id=run_id, **store_options)
+    agent = step_agent(file)
+    async with DurableSession(session_id, **store_options) as session:
+        resumed = await run_agent(agent, [], session, durable=durable, max_turns=30)
+        # Step 7's call started in TypeScript and never finished: Python asks about it.
+        assert [json.loads(item.arguments or "null") for item in resumed.interruptions] == [{"step": 7}]
+        state = resumed.to_state()
+        state.approve(resumed.interruptions[0])
+        finished = await run_agent(agent, state, session, durable=durable, max_turns=30)
+        assert finished.final_output == FINAL_OUTPUT
+
+        sent_after_kill = model_requests(stepper_server)[after_kill:]
+        assert sent_after_kill == [rule_of_call(ordinal) for ordinal in range(7, MODEL_CALLS)], (
+            "Python sent only the calls TypeScript had not journaled"
+        )
+        assert len(model_requests(stepper_server)) - before == MODEL_CALLS
+        assert every_step_once(file)  # step 7 hung before its effect: run once, after approval
+        assert await conversation(session) == expected, "same conversation as an uninterrupted run"
+
+
+async def test_a_run_killed_in_python_is_resumed_in_typescript(store_options: dict[str, Any], stepper_server: str) -> None:
+    async with DurableSession(**store_options) as reference:
+        await run_agent(step_agent(effects()), STEPPER_INPUT, reference, max_turns=30)
+        expected = await conversation(reference)
+
+    run_id = f"python-to-ts-{uuid.uuid4()}"
+    session_id = str(uuid.uuid4())
+    file = effects()
+    before = len(model_requests(stepper_server))
+    run_child("python", [store_target(store_options), run_id, session_id, str(file), "--hang-at", "4"], kill_at_step(4))
+    after_kill = len(model_requests(stepper_server))
+    assert after_kill - before == 4
+
+    done = run_child("typescript", [store_target(store_options), run_id, session_id, str(file)])
+    assert not done.killed
+    in_doubt = [line for line in done.lines if line["event"] == "in_doubt"]
+    assert [[json.loads(call["arguments"]) for call in line["calls"]] for line in in_doubt] == [[{"step": 4}]]
+    assert done.lines[-1] == {"event": "done", "finalOutput": FINAL_OUTPUT}
+    assert model_requests(stepper_server)[after_kill:] == [rule_of_call(ordinal) for ordinal in range(4, MODEL_CALLS)]
+    assert every_step_once(file)
+    async with DurableSession(session_id, **store_options) as session:
+        assert await conversation(session) == expected
+
+
+async def test_kill_9_at_random_points_with_the_languages_taking_turns(store_options: dict[str, Any], stepper_server: str) -> None:
+    await kill_loop(store_options, 15485863, stepper_server, lambda child: ("typescript", "python")[child % 2])
