@@ -8,6 +8,8 @@ at the end.
 
 ``--hang-at N`` blocks step N after reporting it (before its side effect), so
 the test can kill the process with the call started and unfinished.
+``--stream [--from N]`` runs streamed and prints each event from offset N as a
+``stream`` line instead (use with ``--idempotent``: no approvals to answer).
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from agents import set_tracing_disabled
-from durable.step_agent import STEPPER_INPUT, step_agent
+from durable.step_agent import STEPPER_INPUT, event_summary, step_agent
 
-from timestep import DurableOptions, DurableSession, run_agent
+from timestep import DurableOptions, DurableSession, durable_stream_events, run_agent
 
 
 def say(line: dict[str, Any]) -> None:
@@ -41,6 +43,14 @@ async def main(target: str, run_id: str, session_id: str, effects_file: str, fla
     durable = DurableOptions(run_id=run_id, **store)
     async with DurableSession(session_id, **store) as session:
         say({"event": "ready"})
+        if "--stream" in flags:
+            start = int(flags[flags.index("--from") + 1]) if "--from" in flags else 0
+            streamed = await run_agent(agent, STEPPER_INPUT, session, True, durable=durable, max_turns=30)
+            async for numbered in durable_stream_events(streamed, start):
+                if numbered.offset is not None:
+                    say({"event": "stream", "offset": numbered.offset, "summary": event_summary(numbered.event)})
+            say({"event": "done", "finalOutput": streamed.final_output})
+            return
         result = await run_agent(agent, STEPPER_INPUT, session, durable=durable, max_turns=30)
         while result.interruptions:
             say({"event": "in_doubt", "calls": [{"arguments": item.arguments} for item in result.interruptions]})

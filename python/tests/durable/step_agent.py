@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from agents import Agent, function_tool
+from agents import Agent, AgentUpdatedStreamEvent, RunItemStreamEvent, StreamEvent, function_tool
 
 from timestep import idempotent
 
@@ -52,3 +52,17 @@ def step_counts(effects_file: Path) -> Counter[int]:
 
 def every_step_once(effects_file: Path) -> bool:
     return step_counts(effects_file) == Counter(dict.fromkeys(range(1, STEPS + 1), 1))
+
+
+def event_summary(event: StreamEvent) -> str:
+    """A stream event in a few words that do not depend on object identity or key order."""
+    if isinstance(event, AgentUpdatedStreamEvent):
+        return f"agent_updated {event.new_agent.name}"
+    if not isinstance(event, RunItemStreamEvent):
+        return event.type
+    raw = event.item.raw_item
+    field = (lambda name: raw.get(name, "")) if isinstance(raw, dict) else (lambda name: getattr(raw, name, ""))
+    output = getattr(event.item, "output", "")
+    content = field("content")
+    text = "".join(getattr(part, "text", "") for part in content) if isinstance(content, list) else ""
+    return " | ".join([event.name, event.item.type, field("call_id") or "", field("arguments") or "", str(output), text])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,15 @@ from durable.durable_support import (
     store_target,
     stored_journal,
 )
-from durable.step_agent import FINAL_OUTPUT, MODEL_CALLS, STEPPER_INPUT, every_step_once, step_agent, step_counts
+from durable.step_agent import (
+    FINAL_OUTPUT,
+    MODEL_CALLS,
+    STEPPER_INPUT,
+    event_summary,
+    every_step_once,
+    step_agent,
+    step_counts,
+)
 
 from timestep import (
     DurableOptions,
@@ -97,6 +106,49 @@ async def test_a_streamed_durable_run_is_journaled_and_resumes_without_calls(sto
         await consume_result(again)
         assert len(model_requests(stepper_server)) - before == MODEL_CALLS
         assert every_step_once(file)
+
+
+async def test_a_resumed_stream_continues_from_the_offset_the_client_gives_with_no_event_twice(
+    store_options: dict[str, Any],
+) -> None:
+    # What a client of an uninterrupted streamed run sees.
+    async with DurableSession(**store_options) as reference:
+        uninterrupted = await run_agent(
+            step_agent(effects(), declare_idempotent=True),
+            STEPPER_INPUT,
+            reference,
+            True,
+            durable=durable(store_options, f"stream-reference-{uuid.uuid4()}"),
+            max_turns=30,
+        )
+        expected = [event_summary(numbered.event) async for numbered in durable_stream_events(uninterrupted) if numbered.offset is not None]
+
+    # The same run, its process killed twice mid-stream; each resume asks for the offsets after the last one seen.
+    run_id = f"stream-{uuid.uuid4()}"
+    session_id = str(uuid.uuid4())
+    file = effects()
+    seen: list[tuple[int, str]] = []
+    for kill_after in (9, 14, None):
+        start = seen[-1][0] + 1 if seen else 0
+        received = 0
+
+        def kill_when(line: dict[str, Any], kill: Callable[[], None], limit: int | None = kill_after) -> None:
+            nonlocal received
+            if line["event"] == "stream":
+                received += 1
+                if received == limit:
+                    kill()
+
+        child = run_child(
+            "python",
+            [store_target(store_options), run_id, session_id, str(file), "--idempotent", "--stream", "--from", str(start)],
+            kill_when,
+        )
+        assert child.killed == (kill_after is not None), "killed mid-stream, or ran to the end"
+        seen += [(line["offset"], line["summary"]) for line in child.lines if line["event"] == "stream"]
+    assert [offset for offset, _ in seen] == list(range(len(expected))), "every offset once, in order"
+    assert [summary for _, summary in seen] == expected
+    assert every_step_once(file)
 
 
 async def test_a_call_in_doubt_comes_back_as_an_approval_and_approving_runs_it_once_more(
