@@ -14,6 +14,8 @@ from .durable import (
     idempotent,
 )
 from .errors import (
+    ApprovalAlreadyDecidedError,
+    ApprovalNotFoundError,
     EmbeddedStoreLockedError,
     EmbeddedStoreUnavailableError,
     IncompatibleStoreError,
@@ -53,6 +55,8 @@ from .store import (
 
 __all__ = [
     "AgentGraphMismatchError",
+    "ApprovalAlreadyDecidedError",
+    "ApprovalNotFoundError",
     "DurableOptions",
     "DurableRunConflictError",
     "DurableRunDivergedError",

@@ -97,6 +97,27 @@ class RunStateConflictError(TimestepError):
         self.actual_version = actual_version
 
 
+class ApprovalNotFoundError(TimestepError):
+    """``timestep runs approve|reject`` named a tool call the run's latest version is not waiting on.
+
+    Nothing was recorded; ``timestep runs pending`` lists the calls waiting.
+    """
+
+    def __init__(self, message: str, run_id: str, call_id: str) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.call_id = call_id
+
+
+class ApprovalAlreadyDecidedError(TimestepError):
+    """The tool call already has a stored decision; a decision is single-use. Nothing was changed."""
+
+    def __init__(self, message: str, run_id: str, call_id: str) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.call_id = call_id
+
+
 class IncompatibleStoreError(TimestepError):
     """The store was written by a newer Timestep whose schema this version does not know."""
 

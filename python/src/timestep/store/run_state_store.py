@@ -18,6 +18,7 @@ from ..portable_state.agent_graph import build_graph, require_known_agents
 from ..portable_state.errors import UnportableRunStateError
 from ..portable_state.from_portable import from_portable_run_state
 from ..portable_state.to_portable import to_portable_run_state
+from .approval_decisions import apply_decisions, decisions_for
 from .connect import DatabaseHandle, StoreOptions
 from .database import Queryable, Row
 from .identifiers import check_identifier
@@ -337,8 +338,13 @@ class RunStateStore(Generic[TContext]):
         if row["sdk_name"] != SDK_NAME:
             # Saved by the other language: build this SDK's state from the portable form.
             # Its typed errors (unknown version, agent or tool missing) pass through as they are.
-            return await from_portable_run_state(self._rebuild_portable(rows), self._agent, context=context)
-        return await self._parse(self._rebuild_native(rows), "load", context)
+            state = await from_portable_run_state(self._rebuild_portable(rows), self._agent, context=context)
+        else:
+            state = await self._parse(self._rebuild_native(rows), "load", context)
+        # Decisions `timestep runs approve|reject` stored take effect here, when the run is next loaded.
+        if state.get_interruptions():
+            apply_decisions(state, await decisions_for(db, self.run_id))
+        return state
 
     async def _missing(self, db: Queryable, version: int | None) -> NoReturn:
         """Raised when load() found no chain: the version does not exist, or its chain is broken."""
