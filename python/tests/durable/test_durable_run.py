@@ -35,6 +35,7 @@ from durable.step_agent import (
     step_agent,
     step_counts,
 )
+from store_support import Sql
 
 from timestep import (
     DurableOptions,
@@ -296,3 +297,25 @@ async def test_two_resumers_driving_one_run_at_once_still_make_each_side_effect_
         assert finished.final_output == FINAL_OUTPUT
         assert every_step_once(file)
         assert journaled_model_calls(await stored_journal(store_options, run_id)) == MODEL_CALLS
+
+
+async def test_a_writer_that_gets_ahead_while_a_tool_runs_stops_the_run_with_a_conflict(store_options: dict[str, Any], sql: Sql) -> None:
+    run_id = f"conflict-{uuid.uuid4()}"
+    file = effects()
+
+    async def other_writer(step: int) -> None:
+        # Another process appends to the journal while step 2 runs (as a second resumer would).
+        if step == 2:
+            await sql(
+                """INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body)
+                   SELECT run_id, max(seq) + 1, 0, 'tool_in_doubt', 'other', '{}'::jsonb
+                   FROM timestep_run_journal WHERE run_id = %s GROUP BY run_id""",
+                (run_id,),
+            )
+
+    with pytest.raises(DurableRunConflictError) as raised:
+        await run_agent(step_agent(file, other_writer), STEPPER_INPUT, None, durable=durable(store_options, run_id))
+    assert raised.value.run_id == run_id
+    assert step_counts(file) == {1: 1, 2: 1}, "the run stopped at the write that collided"
+    journal = await stored_journal(store_options, run_id)
+    assert [entry.kind for entry in journal][-2:] == ["tool_started", "tool_in_doubt"], "its result was not written"

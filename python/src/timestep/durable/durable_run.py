@@ -219,8 +219,13 @@ async def run_durably(
         _record_end_of_stream(streamed, finish, opened, handle)
         return streamed
     except BaseException as error:
-        await _mark_failed(journal, error)
+        # A journal write that failed inside a tool reaches here wrapped by the SDK (UserError):
+        # raise what really stopped the run (e.g. DurableRunConflictError).
+        failure = journal.failure if journal is not None else None
+        await _mark_failed(journal, failure or error)
         await handle.close()
+        if failure is not None and failure is not error:
+            raise failure from error
         raise
 
 

@@ -56,6 +56,8 @@ class RunJournal:
         self.entries: tuple[JournalEntry, ...] = tuple(entries)
         self._last_seq = entries[-1].seq if entries else 0
         self._lock = asyncio.Lock()
+        self.failure: Exception | None = None
+        """The error of a failed append: the run cannot go on, whatever the SDK made of the error."""
 
     @staticmethod
     async def open(db: Database, run_id: str) -> RunJournal:
@@ -79,7 +81,10 @@ class RunJournal:
                         [self.run_id, json.dumps(body)],
                     )
             except UniqueViolation as error:
-                raise self._conflict() from error
+                raise self._failed(self._conflict()) from error
+            except Exception as error:
+                self.failure = error
+                raise
             self._last_seq = 1
 
     async def append(self, segment: int, kind: JournalEntryKind, key: str | None, body: Json) -> None:
@@ -92,7 +97,10 @@ class RunJournal:
                     [self.run_id, seq, segment, kind, key, json.dumps(body)],
                 )
             except UniqueViolation as error:
-                raise self._conflict() from error
+                raise self._failed(self._conflict()) from error
+            except Exception as error:
+                self.failure = error
+                raise
             self._last_seq = seq
 
     async def set_status(self, status: DurableRunStatus) -> None:
@@ -101,6 +109,10 @@ class RunJournal:
                 "UPDATE timestep_durable_runs SET status = %s, updated_at = now() WHERE run_id = %s",
                 [status, self.run_id],
             )
+
+    def _failed(self, error: Exception) -> Exception:
+        self.failure = error
+        return error
 
     def _conflict(self) -> DurableRunConflictError:
         return DurableRunConflictError(
