@@ -98,3 +98,40 @@ async def test_a_run_killed_in_python_is_resumed_in_typescript(store_options: di
 
 async def test_kill_9_at_random_points_with_the_languages_taking_turns(store_options: dict[str, Any], stepper_server: str) -> None:
     await kill_loop(store_options, 15485863, stepper_server, lambda child: ("typescript", "python")[child % 2])
+
+
+async def test_a_segment_typescript_started_from_its_own_run_state_resumes_in_python(
+    store_options: dict[str, Any], stepper_server: str
+) -> None:
+    """Python continues a segment that starts from TypeScript's RunState (its portable form)."""
+    async with DurableSession(**store_options) as reference:
+        await run_agent(step_agent(effects()), STEPPER_INPUT, reference, max_turns=30)
+        expected = await conversation(reference)
+
+    run_id = f"segments-{uuid.uuid4()}"
+    session_id = str(uuid.uuid4())
+    file = effects()
+    target = store_target(store_options)
+    before = len(model_requests(stepper_server))
+    # Python dies in step 3; TypeScript resumes, approves step 3 (segment 1 starts from its
+    # RunState) and dies in step 6; Python resumes segment 1 and is asked about step 6.
+    run_child("python", [target, run_id, session_id, str(file), "--hang-at", "3"], kill_at_step(3))
+    typescript = run_child("typescript", [target, run_id, session_id, str(file), "--hang-at", "6"], kill_at_step(6))
+    assert [line["event"] for line in typescript.lines if line["event"] == "in_doubt"] == ["in_doubt"]
+    journal = await stored_journal(store_options, run_id)
+    segment_1 = [entry.body for entry in journal if entry.kind == "segment_started"][1]
+    assert segment_1["state"]["sdk"] == "@openai/agents" and segment_1["state"]["portable"] is not None
+
+    durable = DurableOptions(run_id=run_id, **store_options)
+    agent = step_agent(file)
+    async with DurableSession(session_id, **store_options) as session:
+        resumed = await run_agent(agent, [], session, durable=durable, max_turns=30)
+        assert [json.loads(item.arguments or "null") for item in resumed.interruptions] == [{"step": 6}]
+        state = resumed.to_state()
+        state.approve(resumed.interruptions[0])
+        finished = await run_agent(agent, state, session, durable=durable, max_turns=30)
+        assert finished.final_output == FINAL_OUTPUT
+        requests = model_requests(stepper_server)[before:]
+        assert requests == [rule_of_call(ordinal) for ordinal in range(MODEL_CALLS)], "each model call sent once"
+        assert every_step_once(file)
+        assert await conversation(session) == expected
