@@ -135,3 +135,36 @@ async def test_a_segment_typescript_started_from_its_own_run_state_resumes_in_py
         assert requests == [rule_of_call(ordinal) for ordinal in range(MODEL_CALLS)], "each model call sent once"
         assert every_step_once(file)
         assert await conversation(session) == expected
+
+
+async def test_a_segment_python_started_from_its_own_run_state_resumes_in_typescript(
+    store_options: dict[str, Any], stepper_server: str
+) -> None:
+    """TypeScript continues a segment that starts from Python's RunState (its portable form)."""
+    async with DurableSession(**store_options) as reference:
+        await run_agent(step_agent(effects()), STEPPER_INPUT, reference, max_turns=30)
+        expected = await conversation(reference)
+
+    run_id = f"segments-{uuid.uuid4()}"
+    session_id = str(uuid.uuid4())
+    file = effects()
+    target = store_target(store_options)
+    before = len(model_requests(stepper_server))
+    # TypeScript dies in step 3; Python resumes, approves step 3 (segment 1 starts from its
+    # RunState) and dies in step 6; TypeScript resumes segment 1, is asked about step 6 and finishes.
+    run_child("typescript", [target, run_id, session_id, str(file), "--hang-at", "3"], kill_at_step(3))
+    python = run_child("python", [target, run_id, session_id, str(file), "--hang-at", "6"], kill_at_step(6))
+    assert [line["event"] for line in python.lines if line["event"] == "in_doubt"] == ["in_doubt"]
+    journal = await stored_journal(store_options, run_id)
+    segment_1 = [entry.body for entry in journal if entry.kind == "segment_started"][1]
+    assert segment_1["state"]["sdk"] == "openai-agents" and segment_1["state"]["portable"] is not None
+
+    done = run_child("typescript", [target, run_id, session_id, str(file)])
+    in_doubt = [line for line in done.lines if line["event"] == "in_doubt"]
+    assert [[json.loads(call["arguments"]) for call in line["calls"]] for line in in_doubt] == [[{"step": 6}]]
+    assert done.lines[-1] == {"event": "done", "finalOutput": FINAL_OUTPUT}
+    requests = model_requests(stepper_server)[before:]
+    assert requests == [rule_of_call(ordinal) for ordinal in range(MODEL_CALLS)], "each model call sent once"
+    assert every_step_once(file)
+    async with DurableSession(session_id, **store_options) as session:
+        assert await conversation(session) == expected

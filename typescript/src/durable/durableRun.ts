@@ -10,6 +10,7 @@ import {
   type StreamedRunResult,
 } from '@openai/agents';
 import { fromResponsesItem, toResponsesItem, toolNamesByCallId } from '../portable-state/responsesItems.js';
+import { fromPortableRunState } from '../portable-state/fromPortable.js';
 import { toPortableRunState } from '../portable-state/toPortable.js';
 import { DatabaseHandle, type StoreOptions } from '../store/connect.js';
 import { checkIdentifier } from '../store/identifiers.js';
@@ -55,6 +56,20 @@ function stateRecord(state: RunState<any, any>): SegmentStartedBody['state'] {
     // Not portable (e.g. hosted MCP approvals): this segment resumes only in this SDK.
   }
   return { sdk: SDK_NAME, sdk_version: SDK_VERSION, native: state.toString(), portable };
+}
+
+/** The RunState a segment starts from: natively when this SDK wrote it, else from its portable form (spec/run-journal). */
+async function segmentState(
+  state: NonNullable<SegmentStartedBody['state']>,
+  graph: Agent<any, any>,
+  runId: string,
+): Promise<RunState<any, any>> {
+  if (state.sdk === SDK_NAME) return RunState.fromString(graph, state.native);
+  if (state.portable !== null) return fromPortableRunState(state.portable, graph);
+  throw new DurableRunUnsupportedError(
+    `Durable run ${runId} continues from a RunState of ${state.sdk} that has no portable form; resume it with ${state.sdk}.`,
+    runId,
+  );
 }
 
 async function sessionRecord(session: Session | null | undefined): Promise<SegmentStartedBody['session']> {
@@ -166,7 +181,7 @@ export async function runDurably(
     });
     const { start } = plan;
     const runInput = start.state
-      ? await RunState.fromString(graph, start.state.native)
+      ? await segmentState(start.state, graph, runId)
       : start.input!.map((item) => fromResponsesItem(item, toolNamesByCallId(start.input!)));
     const runOptions = {
       ...options,
