@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from agents import FunctionTool, RunContextWrapper
 from agents.tool_context import ToolContext
+from pydantic_core import to_jsonable_python
 
 from .run_replay import RunReplay
 
@@ -34,13 +35,12 @@ def is_idempotent(tool: FunctionTool) -> bool:
 
 
 def _as_json(output: Any) -> Any:
-    """What a tool returned, as the JSON the journal keeps; live runs use it too, so replays see the same value."""
-    if output is None:
-        return None
-    if hasattr(output, "model_dump"):
-        # The SDK's structured outputs (ToolOutputText, ...) are pydantic models.
-        return output.model_dump(mode="json")
-    return json.loads(json.dumps(output))
+    """What a tool returned, as the JSON the journal keeps; live runs use it too, so replays see the same value.
+
+    The SDK's structured outputs (``ToolOutputText``, ...) become their JSON, which the SDK reads
+    back as such; anything else JSON cannot hold becomes the text the SDK would send the model.
+    """
+    return to_jsonable_python(output, fallback=str)
 
 
 def journaled_tool(tool: FunctionTool, replay: RunReplay) -> FunctionTool:
