@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agents import RunConfig
+from agents import LocalShellTool, RunConfig
 from agents.run_config import CallModelData, ModelInputData
 from durable.durable_support import (
     conversation,
@@ -270,7 +270,29 @@ async def test_what_durable_runs_cannot_journal_is_refused_before_anything_is_wr
         await run_agent(agent, STEPPER_INPUT, None, durable=durable(store_options, run_id), previous_response_id="r_1")
     with pytest.raises(InvalidIdentifierError):
         await run_agent(agent, STEPPER_INPUT, None, durable=durable(store_options, ""))
+    with_shell = agent.clone(tools=[*agent.tools, LocalShellTool(executor=lambda request: "")])
+    with pytest.raises(DurableRunUnsupportedError, match="local_shell"):
+        await run_agent(with_shell, STEPPER_INPUT, None, durable=durable(store_options, run_id))
     assert await stored_journal(store_options, run_id) == ()
+
+
+async def test_a_journal_of_an_unknown_version_is_refused(store_options: dict[str, Any], sql: Sql) -> None:
+    run_id = f"future-{uuid.uuid4()}"
+    agent = step_agent(effects())
+    assert await stored_journal(store_options, run_id) == ()  # also starts the embedded store's server for `sql`
+    # What a later Timestep might write: the same layout name, a version this one does not know.
+    await sql(
+        "INSERT INTO timestep_durable_runs (run_id, session_id, agent, status) VALUES (%s, NULL, %s, 'running')",
+        (run_id, agent.name),
+    )
+    start = {"format": "timestep.run-journal", "version": 2, "agent": agent.name, "input": [], "state": None}
+    await sql(
+        "INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body) VALUES (%s, 1, 0, 'segment_started', NULL, %s::jsonb)",
+        (run_id, json.dumps({**start, "session": None, "max_turns": None})),
+    )
+    with pytest.raises(DurableRunUnsupportedError, match="version 2"):
+        await run_agent(agent, [], None, durable=durable(store_options, run_id))
+    assert len(await stored_journal(store_options, run_id)) == 1, "nothing was written"
 
 
 async def test_two_resumers_driving_one_run_at_once_still_make_each_side_effect_once(

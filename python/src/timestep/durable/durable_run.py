@@ -20,7 +20,7 @@ from ..store.connect import DatabaseHandle, StoreOptions
 from ..store.identifiers import check_identifier
 from .errors import DurableRunConflictError, DurableRunMismatchError, DurableRunUnsupportedError
 from .journal import RUN_JOURNAL_FORMAT, RUN_JOURNAL_VERSION, Json, RunJournal
-from .journaled_agent_graph import journaled_agent_graph
+from .journaled_agent_graph import journaled_agent_graph, refuse_unjournalable_graph
 from .journaling_model import JournalingModel, JournalingModelProvider
 from .replay_session import ReplaySession
 from .run_replay import RunReplay
@@ -182,6 +182,7 @@ async def run_durably(
     """
     run_id = check_identifier("run_id", durable.run_id)
     _refuse_server_managed_conversation(options, run_id)
+    refuse_unjournalable_graph(agent, run_id)
     handle = DatabaseHandle(
         StoreOptions(durable.connection_string, durable.use_pglite, durable.pglite_path, durable.timeout_ms),
         f"Durable run {run_id}",

@@ -77,6 +77,26 @@ def _journaled_handoff(target: Agent[Any] | Handoff[Any, Any], copy_of: Any) -> 
     return handoff
 
 
+def refuse_unjournalable_graph(root: Agent[Any], run_id: str) -> None:
+    """Raises ``DurableRunUnsupportedError`` for a graph durable runs cannot journal, before anything is written.
+
+    Walks the agents reachable through handoffs; a handoff that picks its
+    agent only when invoked is checked when the journaled graph is built.
+    """
+    seen: set[int] = set()
+    pending = [root]
+    while pending:
+        agent = pending.pop()
+        if id(agent) in seen:
+            continue
+        seen.add(id(agent))
+        _refuse_unjournalable(agent, run_id)
+        for target in agent.handoffs:
+            target_agent = target if isinstance(target, Agent) else target._agent_ref() if target._agent_ref else None
+            if isinstance(target_agent, Agent):
+                pending.append(target_agent)
+
+
 def _refuse_unjournalable(agent: Agent[Any], run_id: str) -> None:
     if agent.mcp_servers:
         raise DurableRunUnsupportedError(
