@@ -35,6 +35,7 @@ from durable.step_agent import (
     step_agent,
     step_counts,
 )
+from normalise import normalise_conversation
 from store_support import Sql
 
 from timestep import (
@@ -51,6 +52,10 @@ from timestep import (
 )
 
 pytestmark = pytest.mark.usefixtures("stepper_server")
+
+
+def normalise(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return normalise_conversation(items, ["Durable Stepper"])
 
 
 def effects() -> Path:
@@ -85,6 +90,23 @@ async def test_a_durable_run_equals_a_plain_run_and_resuming_it_finished_makes_n
         assert every_step_once(file)
         assert await conversation(session) == await conversation(plain_session), "no item was added twice"
         assert journaled_model_calls(await stored_journal(store_options, run_id)) == MODEL_CALLS
+
+
+async def test_a_session_that_returns_only_recent_items_gets_no_item_twice(store_options: dict[str, Any], stepper_server: str) -> None:
+    run_id = f"limited-{uuid.uuid4()}"
+    file = effects()
+    agent = step_agent(file)
+    limited = {"session_settings": {"limit": 5}}
+    async with DurableSession(**store_options, **limited) as plain, DurableSession(**store_options, **limited) as session:
+        await run_agent(step_agent(effects()), STEPPER_INPUT, plain, max_turns=30)
+        first = await run_agent(agent, STEPPER_INPUT, session, durable=durable(store_options, run_id), max_turns=30)
+        sent = len(model_requests(stepper_server))
+        again = await run_agent(agent, [], session, durable=durable(store_options, run_id), max_turns=30)
+        assert again.final_output == first.final_output == FINAL_OUTPUT
+        assert len(model_requests(stepper_server)) == sent
+        everything = [dict(item) for item in await session.get_items(limit=1000)]
+        assert len(everything) == 1 + 2 * 20 + 1, "no item stored twice"
+        assert normalise(everything) == normalise([dict(item) for item in await plain.get_items(limit=1000)])
 
 
 async def test_a_streamed_durable_run_is_journaled_and_resumes_without_calls(store_options: dict[str, Any], stepper_server: str) -> None:

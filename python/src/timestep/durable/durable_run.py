@@ -22,7 +22,7 @@ from .errors import DurableRunConflictError, DurableRunMismatchError, DurableRun
 from .journal import RUN_JOURNAL_FORMAT, RUN_JOURNAL_VERSION, Json, RunJournal
 from .journaled_agent_graph import journaled_agent_graph, refuse_unjournalable_graph
 from .journaling_model import JournalingModel, JournalingModelProvider
-from .replay_session import ReplaySession
+from .replay_session import ReplaySession, every_item
 from .run_replay import RunReplay
 from .segment_state import load_state, state_record
 
@@ -73,7 +73,7 @@ def _same_input(given: list[Any], original: list[Any]) -> bool:
 async def _session_record(session: Session | None) -> Json | None:
     if session is None:
         return None
-    return {"id": session.session_id, "items_before": len(await session.get_items())}
+    return {"id": session.session_id, "items_before": len(await every_item(session))}
 
 
 async def _plan_segment(

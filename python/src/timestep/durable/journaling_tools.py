@@ -58,7 +58,9 @@ def journaled_tool(tool: FunctionTool, replay: RunReplay) -> FunctionTool:
     async def needs_approval(context: RunContextWrapper[Any], params: dict[str, Any], call_id: str) -> bool:
         key = replay.tool_key(call_id)
         if replay.is_in_doubt(key):
-            await replay.report_in_doubt(key, {"call_id": call_id, "tool": tool.name, "arguments": json.dumps(params)})
+            await replay.report_in_doubt(
+                key, {"call_id": call_id, "tool": tool.name, "arguments": json.dumps(params, separators=(",", ":"))}
+            )
             return True
         if isinstance(own_policy, bool):
             return own_policy

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+
 from agents import Session
 from agents.items import TResponseInputItem
 from agents.memory.session_settings import SessionSettings
+
+
+async def every_item(session: Session) -> list[TResponseInputItem]:
+    """All of the session's items, whatever default ``limit`` its ``session_settings`` set."""
+    settings = session.session_settings
+    limited = settings is not None and settings.limit is not None
+    return await session.get_items(sys.maxsize if limited else None)
 
 
 class ReplaySession:
@@ -28,11 +37,11 @@ class ReplaySession:
 
     @staticmethod
     async def open(inner: Session, items_before: int) -> ReplaySession:
-        stored = len(await inner.get_items())
+        stored = len(await every_item(inner))
         return ReplaySession(inner, items_before, max(0, stored - items_before))
 
     async def get_items(self, limit: int | None = None) -> list[TResponseInputItem]:
-        visible = (await self._inner.get_items())[: self._items_before + self._added]
+        visible = (await every_item(self._inner))[: self._items_before + self._added]
         if limit is None:
             return visible
         return [] if limit <= 0 else visible[-limit:]
