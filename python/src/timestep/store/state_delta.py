@@ -27,12 +27,12 @@ def _same_types_and_order(a: Any, b: Any) -> bool:
     if kind is not type(b):
         return False
     if kind is dict:
-        for (key_a, value_a), (key_b, value_b) in zip(a.items(), b.items()):
+        for (key_a, value_a), (key_b, value_b) in zip(a.items(), b.items(), strict=True):
             if key_a != key_b or not _same_types_and_order(value_a, value_b):
                 return False
         return True
     if kind is list:
-        for item_a, item_b in zip(a, b):
+        for item_a, item_b in zip(a, b, strict=True):
             if item_a is not item_b and not _same_types_and_order(item_a, item_b):
                 return False
         return True
@@ -140,7 +140,7 @@ def apply_delta(base: Any, op: Any) -> Any:
         changes, removed_keys = op["o"], op.get("x", [])
         if type(changes) is not dict or type(removed_keys) is not list:
             raise _damaged("An object operation is malformed")
-        removed = set(key for key in removed_keys if type(key) is str)
+        removed = {key for key in removed_keys if type(key) is str}
         result: dict[str, Any] = {}
         for key, value in base.items():
             if key in removed:
