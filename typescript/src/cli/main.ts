@@ -2,7 +2,6 @@
 import { parseArgs } from 'node:util';
 import { serveEmbeddedStore } from './dbServe.js';
 import { dataDirectory, describeStatus, storeStatus, stopServer } from './dbStatus.js';
-import { runsCommand } from './runsCommand.js';
 import { TimestepError } from '../errors.js';
 
 const USAGE = `Usage: timestep db <serve|status|stop> [--data-dir DIR] [options]
@@ -20,7 +19,10 @@ const USAGE = `Usage: timestep db <serve|status|stop> [--data-dir DIR] [options]
   platform's config directory).`;
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'runs') return runsCommand(argv.slice(1));
+  // Loaded only for `runs`: importing the Agents SDK installs its tracing
+  // provider's SIGTERM handler, which exits at once and would stop `db serve`
+  // from removing its socket and lock.
+  if (argv[0] === 'runs') return (await import('./runsCommand.js')).runsCommand(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
