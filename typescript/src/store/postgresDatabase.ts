@@ -69,7 +69,11 @@ function wrap(client: pg.PoolClient, connectionString: string, timeoutMs: number
       return await client.query(sql, params);
     } catch (error) {
       if (isTimeout(error)) throw timedOut(error, connectionString, timeoutMs, false);
-      throw isConnectionFailure(error) ? unavailable(error, connectionString, false) : error;
+      // EPIPE: the server had closed the connection before this statement was
+      // written (e.g. an embedded host that exited while the connection sat
+      // idle in the pool), so it never ran and retrying elsewhere is safe.
+      const neverArrived = (error as { code?: string } | null)?.code === 'EPIPE';
+      throw isConnectionFailure(error) ? unavailable(error, connectionString, neverArrived) : error;
     }
   };
   return {
