@@ -229,7 +229,9 @@ async def test_a_store_newer_than_this_timestep_is_refused(fresh_database: str) 
 
 
 async def test_one_database_per_target_is_shared_until_the_last_release(postgres_url: str) -> None:
-    target = resolve_store_target(StoreOptions(connection_string=postgres_url))
+    # A target of its own: a store another test left open must not hold a lease on it.
+    own_url = f"{postgres_url}{'&' if '?' in postgres_url else '?'}application_name=lease-test-{uuid.uuid4().hex}"
+    target = resolve_store_target(StoreOptions(connection_string=own_url))
     first, second = await lease_database(target), await lease_database(target)
     assert first.db is second.db
     await first.release()
