@@ -3,7 +3,7 @@
 Saves ``count`` checkpoints of run ``run_id`` into the embedded store at
 ``data_dir``, loading each back, and prints one JSON line per acknowledged
 save (``{"runId":...,"version":...}``, byte for byte as the TypeScript worker
-prints it). A save interrupted by the store host dying is retried;
+prints it). A save or load interrupted by the store host dying is retried;
 ``expected_version`` tells a lost acknowledgement from a lost write.
 
     python checkpoint_worker.py <data_dir> <run_id> <count>
@@ -39,12 +39,20 @@ async def save_version(store: RunStateStore[dict[str, int]], version: int) -> No
             continue
 
 
+async def load_checkpoint(store: RunStateStore[dict[str, int]]) -> object:
+    while True:
+        try:
+            loaded = await store.load()
+        except StoreUnavailableError:
+            continue  # the host died mid-read; reading again is harmless
+        return loaded._context.context["checkpoint"] if loaded._context else None
+
+
 async def main(data_dir: str, run_id: str, count: int) -> None:
     store: RunStateStore[dict[str, int]] = RunStateStore(AGENT, run_id=run_id, pglite_path=data_dir)
     for version in range(1, count + 1):
         await save_version(store, version)
-        loaded = await store.load()
-        checkpoint = loaded._context.context["checkpoint"] if loaded._context else None
+        checkpoint = await load_checkpoint(store)
         if checkpoint != version:
             raise RuntimeError(f"loaded checkpoint {checkpoint}, expected {version}")
         print(json.dumps({"runId": run_id, "version": version}, separators=(",", ":")), flush=True)
