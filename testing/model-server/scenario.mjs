@@ -172,6 +172,15 @@ function isObject(value) {
 }
 
 /**
+ * Text of the most recent user message ('' when there is none).
+ * @param {NormalizedRequest} request
+ * @returns {string}
+ */
+export function lastUserText(request) {
+  return lastUserItem(request)?.text ?? '';
+}
+
+/**
  * The most recent user item, wherever it is in the conversation.
  * @param {NormalizedRequest} request
  * @returns {Extract<NormalizedItem, { kind: 'user' }> | undefined}
@@ -274,7 +283,7 @@ export function findRule(scenario, request) {
 function applyTemplate(text, request) {
   return text
     .replaceAll('{{lastToolOutput}}', lastToolOutput(request))
-    .replaceAll('{{lastUserText}}', lastUserItem(request)?.text ?? '');
+    .replaceAll('{{lastUserText}}', lastUserText(request));
 }
 
 /**

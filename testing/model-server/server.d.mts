@@ -13,6 +13,14 @@ export interface RequestLogEntry {
   stream: boolean;
 }
 
+/** What `onRequest` sees of each model request, as it arrives (before any scripted delay). */
+export interface ObservedRequest extends RequestLogEntry {
+  /** Text of the most recent user message ('' when there is none). */
+  lastUserText: string;
+  /** Arrival time, milliseconds since the epoch (Date.now()). */
+  receivedAt: number;
+}
+
 export type ItemKind = 'user' | 'assistant' | 'function_call' | 'function_call_output';
 
 /** Conditions of a rule; all optional and ANDed. See spec/scenarios/README.md. */
@@ -64,6 +72,8 @@ export interface StartModelServerOptions {
   port?: number;
   /** Latency for rules that don't set their own `delayMs`. Default 0. */
   delayMs?: number;
+  /** Called as each model request arrives, e.g. to tell apart the runs of many concurrent clients. */
+  onRequest?: (observed: ObservedRequest) => void;
 }
 
 export interface ModelServer {

@@ -17,7 +17,7 @@ import { fstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
-import { findRule, loadScenarioFile, planReply, summarizeRequest, validateScenario } from './scenario.mjs';
+import { findRule, lastUserText, loadScenarioFile, planReply, summarizeRequest, validateScenario } from './scenario.mjs';
 import { normalizeResponsesRequest, sendResponsesJson, sendResponsesStream } from './openai-responses.mjs';
 import { normalizeChatRequest, sendChatJson, sendChatStream } from './chat-completions.mjs';
 import {
@@ -43,6 +43,8 @@ import { CREATED_AT_ISO } from './shared.mjs';
  * @property {string | null} ruleId  null when no rule matched
  * @property {boolean} stream
  */
+
+/** @typedef {RequestLogEntry & { lastUserText: string, receivedAt: number }} ObservedRequest */
 
 /**
  * @typedef {object} ApiHandler
@@ -92,15 +94,16 @@ const MODEL_APIS = {
  * @param {string} [options.host]
  * @param {number} [options.port]  0 picks a free port
  * @param {number} [options.delayMs]  default latency for rules without their own delayMs
+ * @param {(observed: ObservedRequest) => void} [options.onRequest]  called as each model request arrives
  * @returns {Promise<{ url: string, requests: RequestLogEntry[], close: () => Promise<void> }>}
  */
-export async function startModelServer({ scenario, scenarioPath, host = '127.0.0.1', port = 0, delayMs = 0 } = {}) {
+export async function startModelServer({ scenario, scenarioPath, host = '127.0.0.1', port = 0, delayMs = 0, onRequest } = {}) {
   const loaded = loadScenario(scenario, scenarioPath);
   /** @type {RequestLogEntry[]} */
   const requests = [];
   // Aborted on close() so pending `delayMs` timers don't keep the process alive.
   const shutdown = new AbortController();
-  const state = { scenario: loaded, requests, defaultDelayMs: delayMs, signal: shutdown.signal };
+  const state = { scenario: loaded, requests, defaultDelayMs: delayMs, signal: shutdown.signal, onRequest };
 
   const server = createServer((req, res) => {
     handleRequest(req, res, state).catch((error) => {
@@ -159,7 +162,7 @@ function serverUrl(server) {
 /**
  * @param {IncomingMessage} req
  * @param {ServerResponse} res
- * @param {{ scenario: Scenario, requests: RequestLogEntry[], defaultDelayMs: number, signal: AbortSignal }} state
+ * @param {{ scenario: Scenario, requests: RequestLogEntry[], defaultDelayMs: number, signal: AbortSignal, onRequest?: (observed: ObservedRequest) => void }} state
  */
 async function handleRequest(req, res, state) {
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -195,7 +198,7 @@ async function handleRequest(req, res, state) {
  * @param {ApiHandler} handler
  * @param {IncomingMessage} req
  * @param {ServerResponse} res
- * @param {{ scenario: Scenario, requests: RequestLogEntry[], defaultDelayMs: number, signal: AbortSignal }} state
+ * @param {{ scenario: Scenario, requests: RequestLogEntry[], defaultDelayMs: number, signal: AbortSignal, onRequest?: (observed: ObservedRequest) => void }} state
  */
 async function handleModelRequest(handler, req, res, state) {
   let body;
@@ -211,7 +214,9 @@ async function handleModelRequest(handler, req, res, state) {
   const request = handler.normalize(body);
   const stream = handler.isStream(body);
   const rule = findRule(state.scenario, request);
-  state.requests.push({ api: handler.api, model: request.model, ruleId: rule?.id ?? null, stream });
+  const entry = { api: handler.api, model: request.model, ruleId: rule?.id ?? null, stream };
+  state.requests.push(entry);
+  state.onRequest?.({ ...entry, lastUserText: lastUserText(request), receivedAt: Date.now() });
 
   if (!rule) {
     const message = `no scripted rule matched: ${summarizeRequest(request)}`;

@@ -242,3 +242,25 @@ describe('scenarios', () => {
     await assert.rejects(startModelServer({}), /needs a scenario or a scenarioPath/);
   });
 });
+
+describe('onRequest', () => {
+  test('sees each request as it arrives, with its last user text, before the scripted delay', async () => {
+    const observed = [];
+    const delayed = await startModelServer({ scenarioPath: referenceScenarioPath, delayMs: 200, onRequest: (seen) => observed.push(seen) });
+    try {
+      const { path, body } = REQUESTS.chat;
+      const sent = Date.now();
+      assert.equal((await postJson(delayed.url + path, body)).status, 200);
+      assert.equal(observed.length, 1);
+      const [seen] = observed;
+      assert.deepEqual(
+        { ...seen, receivedAt: undefined },
+        { ...delayed.requests[0], lastUserText: "What's the weather in Oakland?", receivedAt: undefined },
+      );
+      // Observed on arrival: the reply came at least the 200 ms delay later.
+      assert.ok(seen.receivedAt >= sent && seen.receivedAt <= Date.now() - 190, `receivedAt ${seen.receivedAt}, sent ${sent}`);
+    } finally {
+      await delayed.close();
+    }
+  });
+});
