@@ -37,6 +37,18 @@ async def test_items_are_kept_in_order_and_survive_a_new_session_object(
     await reopened.close()
 
 
+@pytest.mark.parametrize("limit", [1.5, float("nan"), float("inf"), "2", True])
+async def test_get_items_refuses_a_limit_that_is_not_a_whole_number(store_options: dict[str, Any], unique_id: str, limit: Any) -> None:
+    session = DurableSession(unique_id, **store_options)
+    await session.add_items([{"role": "user", "content": "one"}])
+    try:
+        with pytest.raises(TypeError, match="whole number"):
+            await session.get_items(limit=limit)
+        assert len(await session.get_items()) == 1
+    finally:
+        await session.close()
+
+
 async def test_pop_item_and_clear_session(store_options: dict[str, Any], unique_id: str) -> None:
     session = DurableSession(unique_id, **store_options)
     other = DurableSession(f"{unique_id}-other", **store_options)

@@ -56,6 +56,9 @@ export class DurableSession implements Session {
 
   /** The conversation in order; with `limit`, only its most recent `limit` items. */
   async getItems(limit?: number): Promise<AgentInputItem[]> {
+    if (limit !== undefined && !Number.isSafeInteger(limit)) {
+      throw new RangeError(`getItems(limit): limit must be a whole number of items (or omitted for all), got ${limit}.`);
+    }
     if (limit !== undefined && limit <= 0) return [];
     const db = await this.db.get();
     const rows = await db.query<ItemRow>(

@@ -82,6 +82,15 @@ for (const backend of backends()) {
       assert.deepEqual(await session.getItems(0), []);
     });
 
+    test('getItems refuses a limit that is not a whole number, before reading', async () => {
+      const session = open();
+      await session.addItems([user('one')]);
+      for (const limit of [Number.NaN, Number.POSITIVE_INFINITY, 1.5, '2' as unknown as number]) {
+        await assert.rejects(session.getItems(limit), (error: Error) => error instanceof RangeError && /whole number/.test(error.message));
+      }
+      assert.deepEqual(textsOf(await session.getItems()), ['one']);
+    });
+
     test('popItem returns and removes the last item, undefined when empty; clearSession empties', async () => {
       const session = open();
       assert.equal(await session.popItem(), undefined);

@@ -63,6 +63,8 @@ class DurableSession:
         Without ``limit``, ``session_settings.limit`` applies (None: every item).
         """
         limit = resolve_session_limit(limit, self.session_settings)
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
+            raise TypeError(f"get_items(limit): limit must be a whole number of items (or None for all), got {limit!r}.")
         if limit is not None and limit <= 0:
             return []
         db = await self._db.get()
