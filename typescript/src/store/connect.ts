@@ -119,17 +119,22 @@ export class DatabaseHandle {
   private closed = false;
   private readonly timeoutMs: number;
 
+  // An ES private field, unlike a TypeScript `private` one, is left out of
+  // console.log / util.inspect and JSON.stringify: it may hold a password.
+  readonly #options: StoreOptions;
+
   constructor(
-    private readonly options: StoreOptions,
+    options: StoreOptions,
     /** Names the owner in errors, e.g. "RunStateStore for run 42". */
     private readonly owner: string,
   ) {
+    this.#options = options;
     this.timeoutMs = storeTimeoutMs(options.timeoutMs); // a bad limit fails here, not at first use
   }
 
   async get(): Promise<Database> {
     if (this.closed) throw new StoreClosedError(`${this.owner} is closed; create a new one.`);
-    this.lease ??= leaseDatabase(resolveStoreTarget(this.options), this.timeoutMs);
+    this.lease ??= leaseDatabase(resolveStoreTarget(this.#options), this.timeoutMs);
     try {
       return (await this.lease).db;
     } catch (error) {

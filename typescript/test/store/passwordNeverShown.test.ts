@@ -79,6 +79,21 @@ describe('the database password is never shown', () => {
     });
   }
 
+  test('printing or serialising a store or session does not show its connection string', async () => {
+    const { personalAssistant } = referenceAgents();
+    const { url, password } = CASES[2];
+    const store = new RunStateStore({ agent: personalAssistant, runId: 'password-leak', connectionString: url });
+    const session = new DurableSession({ sessionId: 'password-leak', connectionString: url });
+    try {
+      for (const [what, value] of [['RunStateStore', store], ['DurableSession', session]] as const) {
+        assertNoSecret([inspect(value, { depth: 10, showHidden: true }), JSON.stringify(value) ?? ''], password, what);
+      }
+    } finally {
+      await store.close();
+      await session.close();
+    }
+  });
+
   test('timestep db status (text and --json) for every case', async () => {
     const cli = join(REPO_ROOT, 'typescript/src/cli/main.ts');
     const tsx = join(REPO_ROOT, 'typescript/node_modules/.bin/tsx');
