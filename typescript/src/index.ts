@@ -24,6 +24,7 @@ export { OllamaModel, type OllamaModelOptions } from './models/ollama/ollamaMode
 export { UnknownModelPrefixError, OllamaConnectionError } from './models/errors.js';
 export { type DurableOptions } from './durable/durableRun.js';
 export { idempotent } from './durable/journalingTools.js';
+export { graphFingerprint } from './durable/graphFingerprint.js';
 export {
   DurableRunError,
   DurableRunConflictError,
