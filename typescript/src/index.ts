@@ -22,7 +22,8 @@ export { MultiModelProviderMap } from './models/multiModelProviderMap.js';
 export { OllamaModelProvider, type OllamaModelProviderOptions } from './models/ollama/ollamaModelProvider.js';
 export { OllamaModel, type OllamaModelOptions } from './models/ollama/ollamaModel.js';
 export { UnknownModelPrefixError, OllamaConnectionError } from './models/errors.js';
-export { type DurableOptions } from './durable/durableRun.js';
+export { submitRun, type DurableOptions } from './durable/durableRun.js';
+export { RunWorker, type RunWorkerOptions, type RunWorkerEvent } from './worker/runWorker.js';
 export { idempotent } from './durable/journalingTools.js';
 export { graphFingerprint } from './durable/graphFingerprint.js';
 export {

@@ -13,11 +13,22 @@ import { fromResponsesItem, toResponsesItem, toolNamesByCallId } from '../portab
 import { fromPortableRunState } from '../portable-state/fromPortable.js';
 import { toPortableRunState } from '../portable-state/toPortable.js';
 import { DatabaseHandle, type StoreOptions } from '../store/connect.js';
+import type { Database } from '../store/database.js';
 import { checkIdentifier } from '../store/identifiers.js';
 import { SDK_NAME, SDK_VERSION } from '../store/sdkInfo.js';
+import { applyDecisions, decisionsFor } from '../store/approvalDecisions.js';
+import { DurableSession } from '../session/durableSession.js';
 import { DurableRunConflictError, DurableRunMismatchError, DurableRunUnsupportedError } from './errors.js';
-import { RUN_JOURNAL_FORMAT, RUN_JOURNAL_VERSION, RunJournal, type SegmentStartedBody } from './journal.js';
-import { journaledAgentGraph } from './journaledAgentGraph.js';
+import { graphFingerprint } from './graphFingerprint.js';
+import {
+  RUN_JOURNAL_FORMAT,
+  RUN_JOURNAL_VERSION,
+  RunJournal,
+  type DurablePendingApproval,
+  type SegmentStartedBody,
+} from './journal.js';
+import { journaledAgentGraph, refuseUnjournalableGraph } from './journaledAgentGraph.js';
+import { LeaseRenewal, checkLeaseMs, newLeaseOwner, ownerIsGone, takeLease } from './runLease.js';
 import { JournalingModel, JournalingModelProvider } from './journalingModel.js';
 import { ReplaySession } from './replaySession.js';
 import { RunReplay } from './runReplay.js';
@@ -29,6 +40,12 @@ export interface DurableOptions extends StoreOptions {
    * from its journal (same or another process) instead of starting over.
    */
   runId: string;
+  /**
+   * How long the run's lease lasts, in ms (default 30 000); renewed every
+   * third of it while the run executes. A process that dies holds the run
+   * at most this long.
+   */
+  leaseMs?: number;
 }
 
 type RunInput = string | AgentInputItem[] | RunState<any, any>;
@@ -40,6 +57,14 @@ interface SegmentPlan {
   start: SegmentStartedBody;
   /** The segment already ended (finished or interrupted): this execution only replays it. */
   ended: boolean;
+}
+
+/** How this call holds the run's lease. */
+interface LeaseHolder {
+  owner: string;
+  leaseMs: number;
+  /** A worker claimed the lease before calling; otherwise the call takes it itself. */
+  claimed: boolean;
 }
 
 const isEmptyInput = (input: RunInput) => input === '' || (Array.isArray(input) && input.length === 0);
@@ -87,6 +112,7 @@ async function planSegment(
   input: RunInput,
   session: Session | null | undefined,
   maxTurns: number | null,
+  lease: LeaseHolder,
 ): Promise<SegmentPlan> {
   const runId = journal.runId;
   const startBody = async (from: RunInput): Promise<SegmentStartedBody> => ({
@@ -101,7 +127,8 @@ async function planSegment(
 
   if (!journal.run) {
     const start = await startBody(input);
-    await journal.create(start.session?.id ?? null, start);
+    const { owner, leaseMs } = lease;
+    await journal.create(start.session?.id ?? null, start, { status: 'running', graph: graphFingerprint(agent), owner, leaseMs });
     return { segment: 0, start, ended: false };
   }
 
@@ -126,6 +153,7 @@ async function planSegment(
       );
     }
     const start = await startBody(input);
+    await holdLease(journal, lease);
     await journal.append(last.segment + 1, 'segment_started', null, start);
     return { segment: last.segment + 1, start, ended: false };
   }
@@ -136,7 +164,47 @@ async function planSegment(
   if (!isEmptyInput(input) && !isDeepStrictEqual(given, original)) {
     throw mismatch('the input differs from the one it was started with (pass the same input, or [])');
   }
+  await holdLease(journal, lease);
   return { segment: last.segment, start, ended: ended !== undefined };
+}
+
+/**
+ * Takes the run's lease for a direct call, refusing (nothing written) a live
+ * lease of another owner unless that owner is a dead process of this host.
+ */
+async function holdLease(journal: RunJournal, lease: LeaseHolder): Promise<void> {
+  if (lease.claimed) return;
+  const run = journal.run!;
+  const held = run.lease_live && run.lease_owner !== null && run.lease_owner !== lease.owner;
+  const stale = held && ownerIsGone(run.lease_owner!) ? run.lease_owner : null;
+  if (!(await takeLease(journal.db, journal.runId, lease.owner, lease.leaseMs, stale))) {
+    throw new DurableRunConflictError(
+      `Durable run ${journal.runId} is being driven by ${run.lease_owner ?? 'another process'} (its lease is live). ` +
+        'Let that process finish it, or resume the run once its lease has expired. Nothing was written.',
+      journal.runId,
+    );
+  }
+}
+
+/** The calls the state still waits on (decided ones are left out), as stored in `pending_approvals`. */
+function pendingApprovalsOf(result: RunResult<any, any> | StreamedRunResult<any, any>): DurablePendingApproval[] {
+  if (result.interruptions.length === 0) return [];
+  const context = result.state._context;
+  return result.interruptions
+    .filter((item) => {
+      const callId = (item.rawItem as { callId?: string }).callId;
+      const toolName = item.toolName ?? item.name ?? '';
+      return callId === undefined || context.isToolApproved({ toolName, callId }) === undefined;
+    })
+    .map((item) => {
+      const raw = item.rawItem as { callId?: string; arguments?: string; name?: string };
+      return {
+        agent: item.agent.name,
+        tool: item.toolName ?? raw.name ?? 'unknown',
+        call_id: raw.callId ?? null,
+        arguments: raw.arguments ?? null,
+      };
+    });
 }
 
 function refuseServerManagedConversation(options: SdkRunOptions, runId: string): void {
@@ -152,8 +220,10 @@ function refuseServerManagedConversation(options: SdkRunOptions, runId: string):
  * Runs (or resumes) the durable run `durable.runId`: every model response
  * and tool result is journaled as it happens, and whatever the journal
  * already holds is replayed instead of being requested or executed again.
+ * The call holds the run's lease while it executes (spec/run-journal,
+ * "Leases and workers").
  */
-export async function runDurably(
+export function runDurably(
   agent: Agent<any, any>,
   input: RunInput,
   session: Session | null | undefined,
@@ -163,66 +233,179 @@ export async function runDurably(
   runner: Runner,
   durable: DurableOptions,
 ): Promise<RunResult<any, any> | StreamedRunResult<any, any>> {
+  const leaseMs = checkLeaseMs(durable.leaseMs);
+  return executeDurably(agent, input, session, stream, options, runner, durable, {
+    owner: newLeaseOwner(),
+    leaseMs,
+    claimed: false,
+  });
+}
+
+/** `runDurably` for a caller that holds `lease` already or takes it itself (`lease.claimed`). */
+export async function executeDurably(
+  agent: Agent<any, any>,
+  input: RunInput,
+  session: Session | null | undefined,
+  stream: boolean,
+  options: SdkRunOptions,
+  runner: Runner,
+  durable: DurableOptions,
+  lease: LeaseHolder,
+): Promise<RunResult<any, any> | StreamedRunResult<any, any>> {
   const runId = checkIdentifier('runId', durable.runId);
   refuseServerManagedConversation(options, runId);
+  refuseUnjournalableGraph(agent, runId);
   const { connectionString, usePglite, pglitePath, timeoutMs } = durable;
   const handle = new DatabaseHandle({ connectionString, usePglite, pglitePath, timeoutMs }, `Durable run ${runId}`);
   let journal: RunJournal | undefined;
+  let renewal: LeaseRenewal | undefined;
+  const stopRenewing = async () => {
+    await renewal?.stop();
+    renewal = undefined;
+  };
   try {
-    journal = await RunJournal.open(await handle.get(), runId);
-    const plan = await planSegment(journal, agent, input, session, options.maxTurns ?? null);
-    const replay = new RunReplay(journal, plan.segment);
-    const graph = journaledAgentGraph(agent, replay);
-    const { config } = runner;
-    const journaling = new Runner({
-      ...config,
-      modelProvider: new JournalingModelProvider(config.modelProvider, replay),
-      ...(typeof config.model === 'object' ? { model: new JournalingModel(config.model, replay) } : {}),
-    });
-    const { start } = plan;
-    const runInput = start.state
-      ? await segmentState(start.state, graph, runId)
-      : start.input!.map((item) => fromResponsesItem(item, toolNamesByCallId(start.input!)));
-    const runOptions = {
-      ...options,
-      ...(start.max_turns !== null ? { maxTurns: start.max_turns } : {}),
-      ...(session ? { session: await ReplaySession.open(session, start.session!.items_before) } : {}),
-    };
-    const finish = async (result: RunResult<any, any> | StreamedRunResult<any, any>) => {
-      const outcome = result.interruptions.length > 0 ? 'interrupted' : 'finished';
-      if (!plan.ended) await journal!.append(plan.segment, 'segment_ended', null, { outcome });
-      await journal!.setStatus(outcome);
-    };
-    if (!stream) {
+    const db = await handle.get();
+    let segmentInput = input;
+    // Each pass executes one segment; a pass that replays an interrupted segment whose calls
+    // are all decided by stored decisions continues with the next segment in the same call.
+    for (;;) {
+      journal = await RunJournal.open(db, runId);
+      const plan = await planSegment(journal, agent, segmentInput, session, options.maxTurns ?? null, lease);
+      lease = { ...lease, claimed: true }; // held from here on, by this call
+      renewal ??= new LeaseRenewal(db, runId, lease.owner, lease.leaseMs);
+      const replay = new RunReplay(journal, plan.segment);
+      const graph = journaledAgentGraph(agent, replay);
+      const { config } = runner;
+      const journaling = new Runner({
+        ...config,
+        modelProvider: new JournalingModelProvider(config.modelProvider, replay),
+        ...(typeof config.model === 'object' ? { model: new JournalingModel(config.model, replay) } : {}),
+      });
+      const { start } = plan;
+      const runInput = start.state
+        ? await segmentState(start.state, graph, runId)
+        : start.input!.map((item) => fromResponsesItem(item, toolNamesByCallId(start.input!)));
+      const runOptions = {
+        ...options,
+        ...(start.max_turns !== null ? { maxTurns: start.max_turns } : {}),
+        ...(session ? { session: await ReplaySession.open(session, start.session!.items_before) } : {}),
+      };
+      const opened = journal;
+      const finish = async (result: RunResult<any, any> | StreamedRunResult<any, any>) => {
+        const outcome = result.interruptions.length > 0 ? 'interrupted' : 'finished';
+        if (!plan.ended) await opened.append(plan.segment, 'segment_ended', null, { outcome });
+        await stopRenewing();
+        await opened.end(outcome, pendingApprovalsOf(result), lease.owner);
+      };
+      if (stream) {
+        const result = await journaling.run(graph, runInput, { ...runOptions, stream: true });
+        // The stream's consumer drives the run; its end is recorded when it comes.
+        void result.completed
+          .then(
+            () => finish(result),
+            (error: unknown) => markFailed(opened, error, lease.owner, stopRenewing),
+          )
+          .catch(() => undefined) // the consumer sees the run's own error through the stream
+          .finally(() => handle.close());
+        return result;
+      }
       const result = await journaling.run(graph, runInput, { ...runOptions, stream: false });
+      if (plan.ended && result.interruptions.length > 0 && (await decidedByStore(db, runId, result))) {
+        segmentInput = result.state;
+        continue;
+      }
       await finish(result);
       await handle.close();
       return result;
     }
-    const result = await journaling.run(graph, runInput, { ...runOptions, stream: true });
-    // The stream's consumer drives the run; its end is recorded when it comes.
-    void result.completed
-      .then(
-        () => finish(result),
-        (error: unknown) => markFailed(journal, error),
-      )
-      .catch(() => undefined) // the consumer sees the run's own error through the stream
-      .finally(() => handle.close());
-    return result;
   } catch (error) {
-    await markFailed(journal, error);
+    // A journal write that failed inside a tool reaches here wrapped by the SDK (UserError,
+    // ModelBehaviorError): raise what really stopped the run.
+    const failure = journal?.failure ?? error;
+    await markFailed(journal, failure, lease.owner, stopRenewing);
     await handle.close();
-    throw error;
+    throw failure;
   }
 }
 
-/** Records that the run stopped with an error, unless another process owns it now. */
-async function markFailed(journal: RunJournal | undefined, error: unknown): Promise<void> {
+/**
+ * Applies the decisions `timestep runs approve|reject` stored for the run to
+ * the calls the result's state waits on; true when none is left undecided.
+ */
+async function decidedByStore(
+  db: Database,
+  runId: string,
+  result: RunResult<any, any>,
+): Promise<boolean> {
+  applyDecisions(result.state, await decisionsFor(db, runId));
+  return pendingApprovalsOf(result).length === 0;
+}
+
+/** Records that the run stopped with an error (releasing the lease), unless another process owns it now. */
+async function markFailed(
+  journal: RunJournal | undefined,
+  error: unknown,
+  owner: string,
+  stopRenewing: () => Promise<void>,
+): Promise<void> {
+  await stopRenewing();
   if (!journal) return;
-  if (error instanceof DurableRunConflictError || error instanceof DurableRunMismatchError) return;
+  // Another process drives the run now. (Any other error releases the lease only if this call
+  // holds it: a call refused before taking it changes nothing.)
+  if (error instanceof DurableRunConflictError) return;
   try {
-    await journal.setStatus('failed');
+    await journal.end('failed', [], owner);
   } catch {
-    // The original error matters more; the status stays 'running', which a resumer treats the same way.
+    // The original error matters more; the lease expires on its own and a resumer retries the run.
+  }
+}
+
+/**
+ * Submits a durable run for a worker (`RunWorker`, `timestep worker`): writes
+ * its row (`queued`, no lease) and first journal entry, and executes nothing.
+ * The session, if any, must be a Timestep `DurableSession` in the same store,
+ * so the worker can reopen it by id.
+ */
+export async function submitRun(
+  agent: Agent<any, any>,
+  input: string | AgentInputItem[],
+  session: Session | null | undefined,
+  durable: DurableOptions,
+): Promise<void> {
+  const runId = checkIdentifier('runId', durable.runId);
+  refuseUnjournalableGraph(agent, runId);
+  if (session && !(session instanceof DurableSession)) {
+    throw new DurableRunUnsupportedError(
+      `A submitted run is resumed by a worker, which reopens its session by id as a Timestep DurableSession; ` +
+        `${session.constructor.name} cannot be reopened that way. Pass a DurableSession (in the run's store) or no session. ` +
+        'Nothing was written.',
+      runId,
+    );
+  }
+  if (isEmptyInput(input)) {
+    throw new DurableRunMismatchError(`Durable run ${runId} cannot be submitted without input. Nothing was written.`, runId);
+  }
+  const { connectionString, usePglite, pglitePath, timeoutMs } = durable;
+  const handle = new DatabaseHandle({ connectionString, usePglite, pglitePath, timeoutMs }, `Durable run ${runId}`);
+  try {
+    const journal = await RunJournal.open(await handle.get(), runId);
+    if (journal.run) {
+      throw new DurableRunConflictError(
+        `Durable run ${runId} exists already (status ${journal.run.status}); submit a new run id. Nothing was written.`,
+        runId,
+      );
+    }
+    const start: SegmentStartedBody = {
+      format: RUN_JOURNAL_FORMAT,
+      version: RUN_JOURNAL_VERSION,
+      agent: agent.name,
+      input: inputItems(input).map(toResponsesItem),
+      state: null,
+      session: await sessionRecord(session),
+      max_turns: null,
+    };
+    await journal.create(start.session?.id ?? null, start, { status: 'queued', graph: graphFingerprint(agent) });
+  } finally {
+    await handle.close();
   }
 }

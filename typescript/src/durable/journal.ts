@@ -6,7 +6,15 @@ import { DurableRunConflictError } from './errors.js';
 export const RUN_JOURNAL_FORMAT = 'timestep.run-journal';
 export const RUN_JOURNAL_VERSION = 1;
 
-export type DurableRunStatus = 'running' | 'interrupted' | 'finished' | 'failed';
+export type DurableRunStatus = 'queued' | 'running' | 'interrupted' | 'finished' | 'failed';
+
+/** A call an interrupted run waits on, as in `timestep_run_states.pending_approvals`. */
+export interface DurablePendingApproval {
+  agent: string;
+  tool: string;
+  call_id: string | null;
+  arguments: string | null;
+}
 
 /** Starts a segment: from new input (segment 0) or from a RunState carrying approval decisions. */
 export interface SegmentStartedBody {
@@ -77,7 +85,16 @@ export interface DurableRunRow {
   session_id: string | null;
   agent: string;
   status: DurableRunStatus;
+  graph: string | null;
+  lease_owner: string | null;
+  /** The lease is held and has not expired (by the store's clock). */
+  lease_live: boolean;
+  attempts: number;
+  pending_approvals: DurablePendingApproval[];
 }
+
+/** How a new run's row starts: driven by this process under a lease, or queued for a worker. */
+export type NewRunRow = { graph: string } & ({ status: 'running'; owner: string; leaseMs: number } | { status: 'queued' });
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -89,9 +106,14 @@ const UNIQUE_VIOLATION = '23505';
 export class RunJournal {
   private lastSeq: number;
   private tail: Promise<unknown> = Promise.resolve();
+  /**
+   * The conflict that stopped an append, kept because the SDK may wrap
+   * what a tool raised (UserError) before the caller sees it.
+   */
+  failure: DurableRunConflictError | null = null;
 
   private constructor(
-    private readonly db: Database,
+    readonly db: Database,
     readonly runId: string,
     readonly run: DurableRunRow | null,
     readonly entries: readonly JournalEntry[],
@@ -101,7 +123,9 @@ export class RunJournal {
 
   static async open(db: Database, runId: string): Promise<RunJournal> {
     const [run] = await db.query<DurableRunRow>(
-      'SELECT run_id, session_id, agent, status FROM timestep_durable_runs WHERE run_id = $1',
+      `SELECT run_id, session_id, agent, status, graph, lease_owner, attempts, pending_approvals,
+              (lease_owner IS NOT NULL AND lease_expires_at >= now()) AS lease_live
+         FROM timestep_durable_runs WHERE run_id = $1`,
       [runId],
     );
     const entries = await db.query<JournalEntry>(
@@ -112,13 +136,16 @@ export class RunJournal {
   }
 
   /** Creates the run's row (first segment of a new run) and appends its first entry, atomically. */
-  async create(sessionId: string | null, body: SegmentStartedBody): Promise<void> {
+  async create(sessionId: string | null, body: SegmentStartedBody, row: NewRunRow): Promise<void> {
     await this.serialised(async () => {
       try {
         await this.db.transaction(async (tx) => {
+          const leased = row.status === 'running';
           await tx.query(
-            `INSERT INTO timestep_durable_runs (run_id, session_id, agent, status) VALUES ($1, $2, $3, 'running')`,
-            [this.runId, sessionId, body.agent],
+            `INSERT INTO timestep_durable_runs
+               (run_id, session_id, agent, status, graph, lease_owner, lease_expires_at, attempts)
+             VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6::text IS NULL THEN NULL ELSE now() + $7 * interval '1 millisecond' END, $8)`,
+            [this.runId, sessionId, body.agent, row.status, row.graph, leased ? row.owner : null, leased ? row.leaseMs : 0, leased ? 1 : 0],
           );
           await tx.query(
             `INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body)
@@ -149,12 +176,22 @@ export class RunJournal {
     });
   }
 
-  async setStatus(status: DurableRunStatus): Promise<void> {
+  /**
+   * Records how the run ended and releases `owner`'s lease in one statement.
+   * A process whose lease another one has taken since changes nothing.
+   */
+  async end(
+    status: 'interrupted' | 'finished' | 'failed',
+    pending: readonly DurablePendingApproval[],
+    owner: string,
+  ): Promise<void> {
     await this.serialised(() =>
-      this.db.query('UPDATE timestep_durable_runs SET status = $2, updated_at = now() WHERE run_id = $1', [
-        this.runId,
-        status,
-      ]),
+      this.db.query(
+        `UPDATE timestep_durable_runs
+            SET status = $2, pending_approvals = $3::jsonb, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+          WHERE run_id = $1 AND (lease_owner = $4 OR lease_owner IS NULL)`,
+        [this.runId, status, JSON.stringify(pending), owner],
+      ),
     );
   }
 
@@ -166,10 +203,10 @@ export class RunJournal {
 
   private conflictOr(error: unknown): unknown {
     if ((error as { code?: string } | null)?.code !== UNIQUE_VIOLATION) return error;
-    return new DurableRunConflictError(
+    return (this.failure = new DurableRunConflictError(
       `Another process is running durable run ${this.runId} (its journal changed under this one). ` +
         'Let that process finish it, or resume the run again once it has stopped.',
       this.runId,
-    );
+    ));
   }
 }

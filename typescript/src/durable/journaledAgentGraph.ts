@@ -42,6 +42,23 @@ export function journaledAgentGraph<TAgent extends Agent<any, any>>(root: TAgent
   return copyOf(root) as TAgent;
 }
 
+/**
+ * Raises `DurableRunUnsupportedError` for a graph durable runs cannot
+ * journal, before anything is written: walks the agents reachable through
+ * handoffs (a handoff choosing its agent only when invoked is checked when
+ * the journaled graph is built).
+ */
+export function refuseUnjournalableGraph(root: Agent<any, any>, runId: string): void {
+  const seen = new Set<Agent<any, any>>();
+  const visit = (agent: Agent<any, any>) => {
+    if (seen.has(agent)) return;
+    seen.add(agent);
+    refuseUnjournalable(agent, runId);
+    agent.handoffs.forEach((target) => visit(target instanceof Agent ? target : (target as Handoff<any, any>).agent));
+  };
+  visit(root);
+}
+
 function journaledToolOf(tool: Tool<any>, replay: RunReplay): Tool<any> {
   return tool.type === 'function' ? journaledTool(tool, replay) : tool;
 }
