@@ -11,7 +11,9 @@ from .durable import (
     DurableRunUnsupportedError,
     DurableStreamEvent,
     durable_stream_events,
+    graph_fingerprint,
     idempotent,
+    submit_run,
 )
 from .errors import (
     ApprovalAlreadyDecidedError,
@@ -52,6 +54,7 @@ from .store import (
     app_directory,
     resolve_store_target,
 )
+from .worker import RunWorker, RunWorkerEvent
 
 __all__ = [
     "AgentGraphMismatchError",
@@ -83,6 +86,8 @@ __all__ = [
     "RunStateStore",
     "RunStateVersion",
     "RunStatus",
+    "RunWorker",
+    "RunWorkerEvent",
     "StoreClosedError",
     "StoreTimeoutError",
     "StoreOptions",
@@ -96,8 +101,10 @@ __all__ = [
     "app_directory",
     "consume_result",
     "durable_stream_events",
+    "graph_fingerprint",
     "idempotent",
     "parse_portable_run_state",
     "resolve_store_target",
     "run_agent",
+    "submit_run",
 ]

@@ -1,6 +1,6 @@
 """Durable runs: ``run_agent(..., durable=DurableOptions(run_id=...))`` (spec/run-journal)."""
 
-from .durable_run import DurableOptions
+from .durable_run import DurableOptions, submit_run
 from .durable_stream_events import DurableStreamEvent, durable_stream_events
 from .errors import (
     DurableRunConflictError,
@@ -9,6 +9,7 @@ from .errors import (
     DurableRunMismatchError,
     DurableRunUnsupportedError,
 )
+from .graph_fingerprint import graph_fingerprint
 from .journaling_tools import idempotent
 
 __all__ = [
@@ -20,5 +21,7 @@ __all__ = [
     "DurableRunUnsupportedError",
     "DurableStreamEvent",
     "durable_stream_events",
+    "graph_fingerprint",
     "idempotent",
+    "submit_run",
 ]

@@ -16,13 +16,22 @@ from agents.models.interface import Model
 from agents.run_state import RunState
 from agents.stream_events import StreamEvent
 
+from ..session.durable_session import DurableSession
+from ..store.approval_decisions import apply_decisions, decisions_for
 from ..store.connect import DatabaseHandle, StoreOptions
+from ..store.database import Queryable
 from ..store.identifiers import check_identifier
+
+# The same computation RunStateStore uses, so both tables list pending calls alike.
+from ..store.run_state_store import PendingApproval
+from ..store.run_state_store import _pending_approvals_of as pending_approvals_of
 from .errors import DurableRunConflictError, DurableRunMismatchError, DurableRunUnsupportedError
-from .journal import RUN_JOURNAL_FORMAT, RUN_JOURNAL_VERSION, Json, RunJournal
+from .graph_fingerprint import graph_fingerprint
+from .journal import RUN_JOURNAL_FORMAT, RUN_JOURNAL_VERSION, Json, LeasedRow, QueuedRow, RunJournal
 from .journaled_agent_graph import journaled_agent_graph, refuse_unjournalable_graph
 from .journaling_model import JournalingModel, JournalingModelProvider
 from .replay_session import ReplaySession, every_item
+from .run_lease import LeaseRenewal, check_lease_ms, new_lease_owner, owner_is_gone, take_lease
 from .run_replay import RunReplay
 from .segment_state import load_state, state_record
 
@@ -44,6 +53,23 @@ class DurableOptions:
     """As ``StoreOptions.pglite_path``."""
     timeout_ms: int | None = None
     """As ``StoreOptions.timeout_ms``."""
+    lease_ms: int | None = None
+    """How long the run's lease lasts, in ms (default 30 000); renewed every third of it while
+    the run executes. A process that dies holds the run at most this long."""
+
+    def store_options(self) -> StoreOptions:
+        """The store part of these options."""
+        return StoreOptions(self.connection_string, self.use_pglite, self.pglite_path, self.timeout_ms)
+
+
+@dataclass(frozen=True)
+class LeaseHolder:
+    """How a call holds the run's lease."""
+
+    owner: str
+    lease_ms: int
+    claimed: bool
+    """A worker claimed the lease before calling; otherwise the call takes it itself."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +103,12 @@ async def _session_record(session: Session | None) -> Json | None:
 
 
 async def _plan_segment(
-    journal: RunJournal, agent: Agent[Any], input: _Input, session: Session | None, max_turns: int | None
+    journal: RunJournal,
+    agent: Agent[Any],
+    input: _Input,
+    session: Session | None,
+    max_turns: int | None,
+    lease: LeaseHolder,
 ) -> _SegmentPlan:
     """Decides which segment this call executes, writing its ``segment_started`` when it starts one.
 
@@ -98,7 +129,8 @@ async def _plan_segment(
 
     if journal.run is None:
         start = await start_body(input)
-        await journal.create(start["session"]["id"] if start["session"] else None, start)
+        row = LeasedRow(graph_fingerprint(agent), lease.owner, lease.lease_ms)
+        await journal.create(start["session"]["id"] if start["session"] else None, start, row)
         return _SegmentPlan(0, start, False)
 
     def mismatch(what: str) -> DurableRunMismatchError:
@@ -126,13 +158,45 @@ async def _plan_segment(
                 "to resume it after a crash, pass the original input or []"
             )
         start = await start_body(input)
+        await _hold_lease(journal, lease)
         await journal.append(last.segment + 1, "segment_started", None, start)
         return _SegmentPlan(last.segment + 1, start, False)
     # Whatever segment it is in, a run is resumed with the input it started with (or []).
     empty = input == "" or input == []
     if not empty and not _same_input(_input_items(input), starts[0].body["input"] or []):
         raise mismatch("the input differs from the one it was started with (pass the same input, or [])")
+    await _hold_lease(journal, lease)
     return _SegmentPlan(last.segment, last.body, ended is not None)
+
+
+async def _hold_lease(journal: RunJournal, lease: LeaseHolder) -> None:
+    """Takes the run's lease for a direct call.
+
+    Refuses (nothing written) a live lease of another owner unless that owner
+    is a dead process of this host.
+    """
+    if lease.claimed:
+        return
+    run = journal.run
+    assert run is not None
+    held = run.lease_live and run.lease_owner is not None and run.lease_owner != lease.owner
+    stale = run.lease_owner if held and run.lease_owner is not None and owner_is_gone(run.lease_owner) else None
+    if not await take_lease(journal.db, journal.run_id, lease.owner, lease.lease_ms, stale):
+        raise DurableRunConflictError(
+            f"Durable run {journal.run_id} is being driven by {run.lease_owner or 'another process'} (its lease is "
+            "live). Let that process finish it, or resume the run once its lease has expired. Nothing was written.",
+            journal.run_id,
+        )
+
+
+async def _decided_by_store(db: Queryable, run_id: str, state: RunState[Any, Any]) -> bool:
+    """Applies the decisions ``timestep runs approve|reject`` stored for the run; True when no call is left undecided."""
+    apply_decisions(state, await decisions_for(db, run_id))
+    return not pending_approvals_of(state)
+
+
+def _pending_of(result: RunResult | RunResultStreaming) -> list[PendingApproval]:
+    return pending_approvals_of(result.to_state()) if result.interruptions else []
 
 
 async def _segment_input(start: Json, graph: Agent[Any], run_id: str, context: Any) -> _Input:
@@ -179,61 +243,152 @@ async def run_durably(
     Every model response and tool result is journaled as it happens, and
     whatever the journal already holds is replayed instead of being requested
     or executed again. ``options`` are ``Runner.run``'s, with a ``RunConfig``.
+    The call holds the run's lease while it executes (spec/run-journal, "Leases and workers").
     """
+    lease = LeaseHolder(new_lease_owner(), check_lease_ms(durable.lease_ms), claimed=False)
+    return await execute_durably(agent, input, session, stream, options, durable, lease)
+
+
+async def execute_durably(
+    agent: Agent[Any],
+    input: _Input,
+    session: Session | None,
+    stream: bool,
+    options: dict[str, Any],
+    durable: DurableOptions,
+    lease: LeaseHolder,
+) -> RunResult | RunResultStreaming:
+    """``run_durably`` for a caller that holds ``lease`` already or takes it itself (``lease.claimed``)."""
     run_id = check_identifier("run_id", durable.run_id)
     _refuse_server_managed_conversation(options, run_id)
     refuse_unjournalable_graph(agent, run_id)
-    handle = DatabaseHandle(
-        StoreOptions(durable.connection_string, durable.use_pglite, durable.pglite_path, durable.timeout_ms),
-        f"Durable run {run_id}",
-    )
+    handle = DatabaseHandle(durable.store_options(), f"Durable run {run_id}")
     journal: RunJournal | None = None
+    renewal: LeaseRenewal | None = None
+
+    async def stop_renewing() -> None:
+        nonlocal renewal
+        if renewal is not None:
+            await renewal.stop()
+            renewal = None
+
     try:
-        journal = await RunJournal.open(await handle.get(), run_id)
-        plan = await _plan_segment(journal, agent, input, session, options.get("max_turns"))
-        replay = RunReplay(journal, plan.segment)
-        graph = journaled_agent_graph(agent, replay)
-        config = options.get("run_config")
-        run_options = {
-            **options,
-            "run_config": _journaling_config(RunConfig(**config) if isinstance(config, dict) else config or RunConfig(), replay),
-        }
-        start = plan.start
-        if start["max_turns"] is not None:
-            run_options["max_turns"] = start["max_turns"]
-        run_session = await ReplaySession.open(session, start["session"]["items_before"]) if session else None
-        run_input = await _segment_input(start, graph, run_id, options.get("context"))
-        opened = journal
+        db = await handle.get()
+        segment_input = input
+        # Each pass executes one segment; a pass that replays an interrupted segment whose calls
+        # are all decided by stored decisions continues with the next segment in the same call.
+        while True:
+            journal = await RunJournal.open(db, run_id)
+            plan = await _plan_segment(journal, agent, segment_input, session, options.get("max_turns"), lease)
+            lease = dataclasses.replace(lease, claimed=True)  # held from here on, by this call
+            if renewal is None:
+                renewal = LeaseRenewal(db, run_id, lease.owner, lease.lease_ms)
+            replay = RunReplay(journal, plan.segment)
+            graph = journaled_agent_graph(agent, replay)
+            config = options.get("run_config")
+            run_options = {
+                **options,
+                "run_config": _journaling_config(RunConfig(**config) if isinstance(config, dict) else config or RunConfig(), replay),
+            }
+            start = plan.start
+            if start["max_turns"] is not None:
+                run_options["max_turns"] = start["max_turns"]
+            run_session = await ReplaySession.open(session, start["session"]["items_before"]) if session else None
+            run_input = await _segment_input(start, graph, run_id, options.get("context"))
 
-        async def finish(result: RunResult | RunResultStreaming) -> None:
-            outcome: Literal["interrupted", "finished"] = "interrupted" if result.interruptions else "finished"
-            if not plan.ended:
-                await opened.append(plan.segment, "segment_ended", None, {"outcome": outcome})
-            await opened.set_status(outcome)
+            # Bound as defaults: these closures outlive this pass of the loop (a stream ends later).
+            async def finish(
+                result: RunResult | RunResultStreaming, plan: _SegmentPlan = plan, opened: RunJournal = journal, owner: str = lease.owner
+            ) -> None:
+                outcome: Literal["interrupted", "finished"] = "interrupted" if result.interruptions else "finished"
+                if not plan.ended:
+                    await opened.append(plan.segment, "segment_ended", None, {"outcome": outcome})
+                await stop_renewing()
+                await opened.end(outcome, _pending_of(result), owner)
 
-        if not stream:
+            async def fail(error: BaseException | None, opened: RunJournal = journal, owner: str = lease.owner) -> None:
+                await stop_renewing()
+                await _mark_failed(opened, error, owner)
+
+            if stream:
+                streamed = Runner.run_streamed(graph, run_input, session=run_session, **run_options)
+                _record_end_of_stream(streamed, finish, fail, handle)
+                return streamed
             result = await Runner.run(graph, run_input, session=run_session, **run_options)
+            if plan.ended and result.interruptions:
+                state = result.to_state()
+                if await _decided_by_store(db, run_id, state):
+                    segment_input = state
+                    continue
             await finish(result)
             await handle.close()
             return result
-        streamed = Runner.run_streamed(graph, run_input, session=run_session, **run_options)
-        _record_end_of_stream(streamed, finish, opened, handle)
-        return streamed
     except BaseException as error:
         # A journal write that failed inside a tool reaches here wrapped by the SDK (UserError):
         # raise what really stopped the run (e.g. DurableRunConflictError).
         failure = journal.failure if journal is not None else None
-        await _mark_failed(journal, failure or error)
+        await stop_renewing()
+        if lease.claimed:  # a call refused before it held the lease changes nothing
+            await _mark_failed(journal, failure or error, lease.owner)
         await handle.close()
         if failure is not None and failure is not error:
             raise failure from error
         raise
 
 
+async def submit_run(
+    agent: Agent[Any],
+    input: str | list[TResponseInputItem],
+    session: Session | None = None,
+    *,
+    durable: DurableOptions,
+) -> None:
+    """Submits a durable run for a worker (``RunWorker``, ``python -m timestep.worker``).
+
+    Writes the run's row (``queued``, no lease) and its first journal entry, and
+    executes nothing. The session, if any, must be a Timestep ``DurableSession``
+    in the same store, so that the worker can reopen it by id.
+    """
+    run_id = check_identifier("run_id", durable.run_id)
+    refuse_unjournalable_graph(agent, run_id)
+    if session is not None and not isinstance(session, DurableSession):
+        raise DurableRunUnsupportedError(
+            "A submitted run is resumed by a worker, which reopens its session by id as a Timestep DurableSession; "
+            f"{type(session).__name__} cannot be reopened that way. Pass a DurableSession (in the run's store) or "
+            "no session. Nothing was written.",
+            run_id,
+        )
+    if input == "" or input == [] or not isinstance(input, str | list):
+        raise DurableRunMismatchError(
+            f"Durable run {run_id} needs its input (a string or a list of input items) to be submitted. Nothing was written.",
+            run_id,
+        )
+    handle = DatabaseHandle(durable.store_options(), f"Durable run {run_id}")
+    try:
+        journal = await RunJournal.open(await handle.get(), run_id)
+        if journal.run is not None:
+            raise DurableRunConflictError(
+                f"Durable run {run_id} exists already (status {journal.run.status}); submit a new run id. Nothing was written.",
+                run_id,
+            )
+        start: Json = {
+            "format": RUN_JOURNAL_FORMAT,
+            "version": RUN_JOURNAL_VERSION,
+            "agent": agent.name,
+            "input": _input_items(input),
+            "state": None,
+            "session": await _session_record(session),
+            "max_turns": None,
+        }
+        await journal.create(start["session"]["id"] if start["session"] else None, start, QueuedRow(graph_fingerprint(agent)))
+    finally:
+        await handle.close()
+
+
 def _record_end_of_stream(
     streamed: RunResultStreaming,
     finish: Callable[[RunResultStreaming], Awaitable[None]],
-    journal: RunJournal,
+    fail: Callable[[BaseException | None], Awaitable[None]],
     handle: DatabaseHandle,
 ) -> None:
     """The stream's consumer drives the run; its end is journaled when it comes.
@@ -249,7 +404,7 @@ def _record_end_of_stream(
             if error is None and not task.cancelled() and streamed.is_complete:
                 await finish(streamed)
             else:
-                await _mark_failed(journal, error)
+                await fail(error)
         except Exception:  # noqa: BLE001, S110 - the consumer sees the run's own error through the stream
             pass
         finally:
@@ -273,11 +428,11 @@ def _record_end_of_stream(
     streamed.stream_events = stream_events  # type: ignore[method-assign]
 
 
-async def _mark_failed(journal: RunJournal | None, error: BaseException | None) -> None:
-    """Records that the run stopped with an error, unless another process owns it now."""
+async def _mark_failed(journal: RunJournal | None, error: BaseException | None, owner: str) -> None:
+    """Records that the run stopped with an error (releasing the lease), unless another process drives it now."""
     if journal is None or isinstance(error, DurableRunConflictError | DurableRunMismatchError):
         return
     try:
-        await journal.set_status("failed")
-    except Exception:  # noqa: BLE001, S110 - the original error matters more; 'running' is resumed the same way
+        await journal.end("failed", [], owner)
+    except Exception:  # noqa: BLE001, S110 - the original error matters more; the lease expires and a resumer retries
         pass

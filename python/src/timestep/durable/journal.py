@@ -10,6 +10,7 @@ from typing import Any, Literal
 from psycopg.errors import UniqueViolation
 
 from ..store.database import Database
+from ..store.run_state_store import PendingApproval
 from .errors import DurableRunConflictError
 
 RUN_JOURNAL_FORMAT = "timestep.run-journal"
@@ -17,7 +18,7 @@ RUN_JOURNAL_FORMAT = "timestep.run-journal"
 RUN_JOURNAL_VERSION = 1
 """Layout version written into every ``segment_started`` entry; a reader refuses others."""
 
-DurableRunStatus = Literal["running", "interrupted", "finished", "failed"]
+DurableRunStatus = Literal["queued", "running", "interrupted", "finished", "failed"]
 JournalEntryKind = Literal["segment_started", "model_response", "tool_started", "tool_result", "tool_in_doubt", "segment_ended"]
 
 Json = dict[str, Any]
@@ -39,6 +40,31 @@ class DurableRunRow:
     session_id: str | None
     agent: str
     status: DurableRunStatus
+    graph: str | None
+    lease_owner: str | None
+    lease_live: bool
+    """The lease is held and has not expired (by the store's clock)."""
+    attempts: int
+    pending_approvals: list[PendingApproval]
+
+
+@dataclass(frozen=True)
+class LeasedRow:
+    """A new run's row, driven by this process under ``owner``'s lease."""
+
+    graph: str
+    owner: str
+    lease_ms: int
+
+
+@dataclass(frozen=True)
+class QueuedRow:
+    """A new run's row, queued for a worker (no lease)."""
+
+    graph: str
+
+
+NewRunRow = LeasedRow | QueuedRow
 
 
 class RunJournal:
@@ -61,19 +87,38 @@ class RunJournal:
 
     @staticmethod
     async def open(db: Database, run_id: str) -> RunJournal:
-        runs = await db.query("SELECT run_id, session_id, agent, status FROM timestep_durable_runs WHERE run_id = %s", [run_id])
+        runs = await db.query(
+            "SELECT run_id, session_id, agent, status, graph, lease_owner, attempts, pending_approvals,"
+            " (lease_owner IS NOT NULL AND lease_expires_at >= now()) AS lease_live"
+            " FROM timestep_durable_runs WHERE run_id = %s",
+            [run_id],
+        )
         rows = await db.query("SELECT seq, segment, kind, key, body FROM timestep_run_journal WHERE run_id = %s ORDER BY seq", [run_id])
         run = DurableRunRow(**runs[0]) if runs else None
         return RunJournal(db, run_id, run, [JournalEntry(**row) for row in rows])
 
-    async def create(self, session_id: str | None, body: Json) -> None:
+    async def create(self, session_id: str | None, body: Json, row: NewRunRow) -> None:
         """Creates the run's row (first segment of a new run) and appends its first entry, atomically."""
+        leased = isinstance(row, LeasedRow)
         async with self._lock:
             try:
                 async with self._db.transaction() as tx:
                     await tx.query(
-                        "INSERT INTO timestep_durable_runs (run_id, session_id, agent, status) VALUES (%s, %s, %s, 'running')",
-                        [self.run_id, session_id, body["agent"]],
+                        "INSERT INTO timestep_durable_runs"
+                        " (run_id, session_id, agent, status, graph, lease_owner, lease_expires_at, attempts)"
+                        " VALUES (%s, %s, %s, %s, %s, %s,"
+                        " CASE WHEN %s THEN now() + %s * interval '1 millisecond' END, %s)",
+                        [
+                            self.run_id,
+                            session_id,
+                            body["agent"],
+                            "running" if leased else "queued",
+                            row.graph,
+                            row.owner if isinstance(row, LeasedRow) else None,
+                            leased,
+                            row.lease_ms if isinstance(row, LeasedRow) else 0,
+                            1 if leased else 0,
+                        ],
                     )
                     await tx.query(
                         "INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body)"
@@ -103,11 +148,21 @@ class RunJournal:
                 raise
             self._last_seq = seq
 
-    async def set_status(self, status: DurableRunStatus) -> None:
+    @property
+    def db(self) -> Database:
+        return self._db
+
+    async def end(self, status: Literal["interrupted", "finished", "failed"], pending: list[PendingApproval], owner: str) -> None:
+        """Records how the run ended and releases ``owner``'s lease in one statement.
+
+        A process whose lease another one has taken since changes nothing.
+        """
         async with self._lock:
             await self._db.query(
-                "UPDATE timestep_durable_runs SET status = %s, updated_at = now() WHERE run_id = %s",
-                [status, self.run_id],
+                "UPDATE timestep_durable_runs SET status = %s, pending_approvals = %s::jsonb,"
+                " lease_owner = NULL, lease_expires_at = NULL, updated_at = now()"
+                " WHERE run_id = %s AND lease_owner = %s",
+                [status, json.dumps(pending), self.run_id, owner],
             )
 
     def _failed(self, error: Exception) -> Exception:
