@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Timestep benchmark: bash bench/run.sh [--quick]
+# Timestep benchmark: bash bench/run.sh [--quick] [--durable]
 #   Writes bench/results/latest.md and latest.json (--quick: bench/results/quick/, tiny sizes, ~60 s).
+#   --durable: only figure 7 (durable mode, both languages), then latest.md is re-rendered with it.
 #   PostgreSQL: TIMESTEP_BENCH_DB_URL if set, else a throwaway cluster with default settings
 #   (testing/postgres/cluster.sh) on a free loopback port, stopped on exit.
 #   Installs nothing: uses typescript/node_modules (run scripts/setup.sh once if it is missing).
@@ -9,11 +10,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 quick=""
+durable_only=""
 for arg in "$@"; do
   case "$arg" in
     --quick) quick="--quick" ;;
-    -h|--help) sed -n 2,7p "$0"; exit 0 ;;
-    *) echo "usage: bash bench/run.sh [--quick]" >&2; exit 2 ;;
+    --durable) durable_only=1 ;;
+    -h|--help) sed -n 2,8p "$0"; exit 0 ;;
+    *) echo "usage: bash bench/run.sh [--quick] [--durable]" >&2; exit 2 ;;
   esac
 done
 
@@ -69,16 +72,22 @@ export BENCH_SOURCE_DIGEST BENCH_GIT_COMMIT BENCH_GIT_DIRTY BENCH_REPO_ROOT="$ro
 # Nothing of the user's: no app directory, no server from the environment, no tracing export.
 unset TIMESTEP_DB_URL OPENAI_API_KEY OPENAI_BASE_URL
 export TIMESTEP_HOME="$work/home" OPENAI_AGENTS_DISABLE_TRACING=1
-rm -f "$results/python-latest.json"   # rewritten below: never show Python rows of an earlier run
-BENCH_WORK="$work/run" BENCH_RESULTS="$results" "$tsx" "$snap/bench/src/main.ts" $quick
-
-# Python rows (bench/python/bench_store.py): same machine, same PostgreSQL, right after the TypeScript part;
-# then latest.md is re-rendered with them. The Python package is the one installed in the venv (editable: python/src).
 py="${TIMESTEP_BENCH_PYTHON:-$root/.venv/bin/python}"
-if [ -x "$py" ]; then
-  TIMESTEP_CLI="${TIMESTEP_CLI:-$root/typescript/dist/cli/main.js}" BENCH_RESULTS="$results" "$py" "$snap/bench/python/bench_store.py" $quick
-  "$tsx" "$snap/bench/src/render.ts" "$results"
-else
-  echo "bench: $py not found (set TIMESTEP_BENCH_PYTHON); Python rows skipped" >&2
+[ -x "$py" ] || echo "bench: $py not found (set TIMESTEP_BENCH_PYTHON); Python rows skipped" >&2
+export TIMESTEP_CLI="${TIMESTEP_CLI:-$root/typescript/dist/cli/main.js}"
+if [ -z "$durable_only" ]; then
+  rm -f "$results/python-latest.json"   # rewritten below: never show Python rows of an earlier run
+  BENCH_WORK="$work/run" BENCH_RESULTS="$results" "$tsx" "$snap/bench/src/main.ts" $quick
+  # Python rows (bench/python/bench_store.py): same machine, same PostgreSQL, right after the TypeScript part;
+  # then latest.md is re-rendered with them. The Python package is the one installed in the venv (editable: python/src).
+  if [ -x "$py" ]; then BENCH_RESULTS="$results" "$py" "$snap/bench/python/bench_store.py" $quick; fi
+elif [ ! -f "$results/latest.json" ]; then
+  echo "bench: --durable re-renders $results/latest.md, which needs a full run's latest.json first" >&2
+  exit 1
 fi
+# Figure 7, durable mode: TypeScript (bench/src/durable.ts), then Python (bench/python/bench_durable.py).
+rm -f "$results/durable-latest.json" "$results/python-durable-latest.json"
+BENCH_WORK="$work/durable" BENCH_RESULTS="$results" "$tsx" "$snap/bench/src/durable.ts" $quick
+if [ -x "$py" ]; then BENCH_RESULTS="$results" "$py" "$snap/bench/python/bench_durable.py" $quick; fi
+"$tsx" "$snap/bench/src/render.ts" "$results"
 echo "bench: results in ${results#$root/}/latest.md and latest.json"

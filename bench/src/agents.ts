@@ -134,10 +134,10 @@ export interface ScriptedServer {
   close(): Promise<void>;
 }
 
-export async function startScriptedServer(delayMs: number): Promise<ScriptedServer> {
+export async function startScriptedServer(delayMs: number, scenario: string = SCENARIO): Promise<ScriptedServer> {
   const child: ChildProcess = spawn(
     process.execPath,
-    [`${REPO_ROOT}/testing/model-server/server.mjs`, '--scenario', SCENARIO, '--delay-ms', String(delayMs)],
+    [`${REPO_ROOT}/testing/model-server/server.mjs`, '--scenario', scenario, '--delay-ms', String(delayMs)],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const line = await new Promise<string>((resolve, reject) => {

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Summary } from './common.js';
+import { durableSection } from './durableResults.js';
 
 export interface Row {
   figure: 1 | 2 | 3 | 4 | 5 | 6;
@@ -292,6 +293,8 @@ export function renderMarkdown(results: Results, dir: string): string {
     ),
   );
   out.push('');
+  const durable = durableSection(dir);
+  if (durable) out.push(durable);
   if (results.notes.length) {
     out.push('## Notes');
     out.push('');
