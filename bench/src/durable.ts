@@ -26,7 +26,7 @@ process.setSourceMapsEnabled?.(false);
 const QUICK = process.argv.includes('--quick');
 const DELAY_MS = 50;
 const WARMUP = QUICK ? 0 : 2;
-const ROUNDS = QUICK ? 1 : 12;
+const ROUNDS = QUICK ? 1 : 20;
 const SCENARIO = `${REPO_ROOT}/spec/scenarios/durable-twenty-steps.json`;
 const INPUT = 'Record 20 steps.';
 const MODEL_CALLS = 21; // 20 tool calls, one per model call, then the answer
