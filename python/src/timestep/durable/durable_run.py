@@ -342,12 +342,14 @@ async def submit_run(
     session: Session | None = None,
     *,
     durable: DurableOptions,
+    max_turns: int | None = None,
 ) -> None:
     """Submits a durable run for a worker (``RunWorker``, ``python -m timestep.worker``).
 
     Writes the run's row (``queued``, no lease) and its first journal entry, and
     executes nothing. The session, if any, must be a Timestep ``DurableSession``
-    in the same store, so that the worker can reopen it by id.
+    in the same store, so that the worker can reopen it by id. ``max_turns``
+    (default: the SDK's) is the turn limit the worker runs it with.
     """
     run_id = check_identifier("run_id", durable.run_id)
     refuse_unjournalable_graph(agent, run_id)
@@ -358,6 +360,8 @@ async def submit_run(
             "no session. Nothing was written.",
             run_id,
         )
+    if max_turns is not None and (isinstance(max_turns, bool) or not isinstance(max_turns, int) or max_turns < 1):
+        raise ValueError(f"max_turns must be a whole number of at least 1, got {max_turns!r}. Nothing was written.")
     if input == "" or input == [] or not isinstance(input, str | list):
         raise DurableRunMismatchError(
             f"Durable run {run_id} needs its input (a string or a list of input items) to be submitted. Nothing was written.",
@@ -378,7 +382,7 @@ async def submit_run(
             "input": _input_items(input),
             "state": None,
             "session": await _session_record(session),
-            "max_turns": None,
+            "max_turns": max_turns,
         }
         await journal.create(start["session"]["id"] if start["session"] else None, start, QueuedRow(graph_fingerprint(agent)))
     finally:
