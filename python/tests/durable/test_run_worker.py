@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agents import Agent, FunctionTool, SQLiteSession, function_tool
+from agents import Agent, FunctionTool, SQLiteSession, function_tool, handoff
 from durable.durable_support import journaled_model_calls, model_requests, rule_of_call, stored_journal
 from durable.step_agent import FINAL_OUTPUT, STEPPER_INPUT, STEPS, step_agent, step_counts
 from store_support import REPO, Sql
@@ -28,6 +28,7 @@ from store_support import REPO, Sql
 from timestep import (
     DurableOptions,
     DurableRunConflictError,
+    DurableRunMismatchError,
     DurableRunUnsupportedError,
     DurableSession,
     RunWorker,
@@ -425,3 +426,56 @@ async def test_the_worker_command_stops_gracefully_on_sigterm(store_options: dic
     assert json.loads(out.splitlines()[-1]) == {"event": "stopped", "worker": started["worker"]}
     for secret in filter(None, [store_options.get("connection_string")]):
         assert secret not in out + err
+
+
+def test_handoff_objects_count_with_their_target_agent() -> None:
+    billing = Agent(name="Billing")
+    direct = Agent(name="Support", handoffs=[billing])
+    through_handoff = Agent(name="Support", handoffs=[handoff(billing, tool_name_override="to_billing")])
+    assert graph_fingerprint(through_handoff) == graph_fingerprint(direct)
+    vectors = json.loads((REPO / "spec/run-journal/graph-fingerprints.json").read_text())
+    [support] = [vector for vector in vectors if vector["start"] == "Support"]
+    tools = [function_tool(_ok, name_override=name) for name in ("refund", "lookup_order", "refund")]
+    with_tools = Agent(name="Support", tools=tools, handoffs=[handoff(billing)])
+    assert graph_fingerprint(with_tools) == support["fingerprint"], "duplicates and order do not matter"
+
+
+async def _ok() -> str:
+    return "ok"
+
+
+async def test_bad_arguments_are_refused_before_anything_is_written(store_options: dict[str, Any], sql: Sql, unique_id: str) -> None:
+    agent = stepper(unique_id, effects_file())
+    with pytest.raises(DurableRunMismatchError, match="needs its input"):
+        await submit_run(agent, [], durable=DurableOptions(unique_id, **store_options))
+    with pytest.raises(ValueError, match="lease_ms"):
+        await run_agent(agent, STEPPER_INPUT, durable=DurableOptions(unique_id, lease_ms=5, **store_options))
+    assert await stored_journal(store_options, unique_id) == ()
+    assert await sql("SELECT run_id FROM timestep_durable_runs WHERE run_id = %s", (unique_id,)) == []
+    with pytest.raises(TypeError, match="non-empty list of Agents"):
+        RunWorker([], **store_options)
+    with pytest.raises(ValueError, match="concurrency"):
+        RunWorker([agent], concurrency=0, **store_options)
+    with pytest.raises(ValueError, match="lease_ms"):
+        RunWorker([agent], lease_ms=0, **store_options)
+
+
+async def test_a_stopped_worker_finishes_its_runs_and_claims_no_more(store_options: dict[str, Any], sql: Sql, unique_id: str) -> None:
+    file = effects_file()
+    stop = asyncio.Event()
+
+    async def on_step(step: int) -> None:
+        if step == 1:
+            stop.set()
+
+    first, second = f"{unique_id}-1", f"{unique_id}-2"
+    await submit_run(stepper(unique_id, file), STEPPER_INPUT, durable=DurableOptions(first, **store_options), max_turns=30)
+    events: list[RunWorkerEvent] = []
+    worker = RunWorker([stepper(unique_id, file, on_step=on_step)], poll_ms=50, on_event=events.append, **store_options)
+    running = asyncio.ensure_future(worker.run(stop))
+    await asyncio.wait_for(stop.wait(), timeout=60)
+    await submit_run(stepper(unique_id, file), STEPPER_INPUT, durable=DurableOptions(second, **store_options), max_turns=30)
+    await asyncio.wait_for(running, timeout=120)
+    assert [event["event"] for event in events] == ["started", "claimed", "finished", "stopped"]
+    assert (await run_row(sql, first))["status"] == "finished"
+    assert (await run_row(sql, second))["status"] == "queued"
