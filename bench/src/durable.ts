@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   const leases = await Promise.all(stores.map((s) => leaseDatabase(resolveStoreTarget(s.options))));
   const server = await startScriptedServer(DELAY_MS, SCENARIO);
   const runner = runnerFor(server.url);
-  const postgresVersion = ((await leases[1].db.query<{ v: string }>('SHOW server_version'))[0]?.v ?? null) as string | null;
+  const postgresVersion = (await leases[1].db.query<{ v: string }>("SELECT current_setting('server_version') AS v"))[0]?.v ?? null;
   try {
     const samples = stores.map(() => ({ plain: [] as number[], durable: [] as number[], replay: [] as number[] }));
     const lastRun = stores.map(() => ({ runId: '', sessionId: '' }));
@@ -99,7 +99,16 @@ async function main(): Promise<void> {
       log(`round ${round + 1}/${ROUNDS} done`);
     }
 
-    const overhead = stores.map((s, i) => ({ store: s.name, modelCalls: MODEL_CALLS, samples: samples[i] }));
+    // Reference for reading the overhead: one committed transaction that writes WAL (txid_current() takes a
+    // transaction id, so its commit is flushed, as a journal append's is), round trip included.
+    const commitMs = await Promise.all(
+      leases.map(async (lease) => {
+        const times: number[] = [];
+        for (let i = 0; i < (QUICK ? 5 : 100); i++) times.push(await timed(() => lease.db.query('SELECT txid_current()')));
+        return times;
+      }),
+    );
+    const overhead = stores.map((s, i) => ({ store: s.name, modelCalls: MODEL_CALLS, samples: samples[i], commitMs: commitMs[i] }));
     const bytes: DurableResults['bytes'] = [];
     for (const [i, s] of stores.entries()) {
       const db = leases[i].db;

@@ -86,7 +86,13 @@ export interface DurableResults {
   config: Record<string, unknown>;
   durationSeconds: number;
   /** Whole-run wall times in ms, index i of each list from round i. */
-  overhead: Array<{ store: OverheadRow['store']; modelCalls: number; samples: { plain: number[]; durable: number[]; replay: number[] } }>;
+  overhead: Array<{
+    store: OverheadRow['store'];
+    modelCalls: number;
+    samples: { plain: number[]; durable: number[]; replay: number[] };
+    /** Reference: one committed write transaction's round trip (`SELECT txid_current()`), ms; absent in Python. */
+    commitMs?: number[];
+  }>;
   /** The journal rows and session items of the last durable run on each store. */
   bytes: Array<{ store: BytesRow['store']; journal: JournalRowSize[]; items: ItemSize[]; nativeItemText: number }>;
   notes: string[];
@@ -188,7 +194,8 @@ export function durableSection(dir: string): string {
   for (const r of runs) {
     out.push(
       `- ${lang(r)}: ${String(r.machine.date ?? '?')}, ${String(r.machine.cpuModel ?? '?')}, ${String(r.machine.cores ?? '?')} cores, ` +
-        `commit ${String(r.machine.gitCommit ?? '?')}; ${JSON.stringify(r.config)}; ${r.durationSeconds} s${r.quick ? ' (--quick: do not read the numbers)' : ''}.`,
+        `commit ${String(r.machine.gitCommit ?? '?')}${(r.machine.uncommitted as string[] | undefined)?.length ? ` + uncommitted changes in ${(r.machine.uncommitted as string[]).length} file(s) of typescript/src or spec` : ''}` +
+        `${r.machine.postgres ? `, PostgreSQL ${String(r.machine.postgres)}` : ''}; ${JSON.stringify(r.config)}; ${r.durationSeconds} s${r.quick ? ' (--quick: do not read the numbers)' : ''}.`,
     );
   }
   out.push('');
@@ -199,7 +206,7 @@ export function durableSection(dir: string): string {
   out.push('');
   out.push(
     table(
-      ['language', 'store', 'plain per turn', 'durable per turn', 'overhead', 'paired overhead', `target ≤ ${OVERHEAD_TARGET_PCT}%`, 'replay of the finished run (whole run)', 'replay / durable run'],
+      ['language', 'store', 'plain per turn', 'durable per turn', 'overhead', 'paired overhead', `target ≤ ${OVERHEAD_TARGET_PCT}%`, 'replay of the finished run (whole run)', 'replay / durable run', 'one commit (reference)'],
       runs.flatMap((r) =>
         r.overhead.map((raw) => {
           const o = overheadRow(raw.store, raw.modelCalls, raw.samples);
@@ -215,6 +222,7 @@ export function durableSection(dir: string): string {
             o.overheadPct <= OVERHEAD_TARGET_PCT ? 'PASS' : 'MISS',
             `${ms(o.replay.median)} (${ms(o.replay.p95)}) ms`,
             `${o.replayRatio.toFixed(3)}×`,
+            raw.commitMs?.length ? `${ms(median(raw.commitMs))} (${ms(summarise(raw.commitMs).p95)}) ms` : '—',
           ];
         }),
       ),
