@@ -371,6 +371,8 @@ export async function submitRun(
   input: string | AgentInputItem[],
   session: Session | null | undefined,
   durable: DurableOptions,
+  /** `maxTurns`: the turn limit every execution of the run uses (the SDK's default otherwise). */
+  options: { maxTurns?: number } = {},
 ): Promise<void> {
   const runId = checkIdentifier('runId', durable.runId);
   refuseUnjournalableGraph(agent, runId);
@@ -402,7 +404,7 @@ export async function submitRun(
       input: inputItems(input).map(toResponsesItem),
       state: null,
       session: await sessionRecord(session),
-      max_turns: null,
+      max_turns: options.maxTurns ?? null,
     };
     await journal.create(start.session?.id ?? null, start, { status: 'queued', graph: graphFingerprint(agent) });
   } finally {

@@ -8,6 +8,7 @@
  *
  * `--hang-at N` blocks step N after reporting it (before its side effect), so
  * the test can kill the process with the call started and unfinished.
+ * `--lease-ms N` gives the run a lease of N ms (default 30 000).
  * `--stream [--from N]` runs streamed and prints each event from offset N as
  * a `stream` line instead (use with `--idempotent`: no approvals to answer).
  */
@@ -32,7 +33,8 @@ const agent = stepAgent({
   },
 });
 const session = new DurableSession({ sessionId, ...store });
-const options = { durable: { runId, ...store }, maxTurns: 30 };
+const leaseMs = flagValue('--lease-ms');
+const options = { durable: { runId, ...store, ...(leaseMs ? { leaseMs } : {}) }, maxTurns: 30 };
 
 say({ event: 'ready' });
 if (flags.includes('--stream')) {
