@@ -479,3 +479,13 @@ async def test_a_stopped_worker_finishes_its_runs_and_claims_no_more(store_optio
     assert [event["event"] for event in events] == ["started", "claimed", "finished", "stopped"]
     assert (await run_row(sql, first))["status"] == "finished"
     assert (await run_row(sql, second))["status"] == "queued"
+
+
+async def test_a_refused_resume_leaves_the_run_as_it_was(store_options: dict[str, Any], sql: Sql, unique_id: str) -> None:
+    file = effects_file()
+    options = DurableOptions(unique_id, **store_options)
+    await run_agent(stepper(unique_id, file), STEPPER_INPUT, max_turns=30, durable=options)
+    before = await run_row(sql, unique_id)
+    with pytest.raises(DurableRunMismatchError):
+        await run_agent(stepper(f"{unique_id}-other", file), [], durable=options)
+    assert await run_row(sql, unique_id) == before

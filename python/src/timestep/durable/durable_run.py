@@ -434,7 +434,9 @@ def _record_end_of_stream(
 
 async def _mark_failed(journal: RunJournal | None, error: BaseException | None, owner: str) -> None:
     """Records that the run stopped with an error (releasing the lease), unless another process drives it now."""
-    if journal is None or isinstance(error, DurableRunConflictError | DurableRunMismatchError):
+    # (Callers call it only while holding the lease: a direct call refused as a mismatch changes nothing,
+    # while a worker's claimed run that does not fit its agents is failed, so max_attempts bounds its retries.)
+    if journal is None or isinstance(error, DurableRunConflictError):
         return
     try:
         await journal.end("failed", [], owner)
