@@ -418,7 +418,9 @@ async def test_a_worker_resumes_a_run_whose_worker_was_killed(
 async def test_the_worker_command_stops_gracefully_on_sigterm(store_options: dict[str, Any], unique_id: str) -> None:
     child = start_worker(store_options, unique_id, effects_file())
     assert child.stdout is not None
-    started = json.loads(await asyncio.to_thread(child.stdout.readline))
+    line = await asyncio.to_thread(child.stdout.readline)
+    assert line.startswith('{"event":"started","worker":'), "one compact JSON line per event, as TypeScript prints"
+    started = json.loads(line)
     assert started["event"] == "started" and started["worker"].startswith(f"{socket.gethostname()}/{child.pid}/")
     child.send_signal(signal.SIGTERM)
     out, err = await asyncio.to_thread(child.communicate, timeout=60)

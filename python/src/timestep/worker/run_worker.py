@@ -79,7 +79,8 @@ def _agents_by_graph(agents: Sequence[Agent[Any]]) -> dict[str, list[Agent[Any]]
 
 
 def _print_event(event: RunWorkerEvent) -> None:
-    sys.stdout.write(json.dumps(event) + "\n")
+    # Compact, as the TypeScript worker prints (JSON.stringify).
+    sys.stdout.write(json.dumps(event, separators=(",", ":"), ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
 
