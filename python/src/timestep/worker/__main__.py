@@ -19,7 +19,10 @@ def _load_agents(spec: str) -> tuple[list[Agent[Any]], RunConfig | None]:
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise SystemExit(f"--agents must be package.module:attribute, got {spec!r}.")
-    module = importlib.import_module(module_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise SystemExit(f"--agents {spec}: cannot import {module_name} ({error}); check the name and PYTHONPATH.") from error
     agents = getattr(module, attribute, None)
     if not isinstance(agents, list | tuple) or not agents or not all(isinstance(a, Agent) for a in agents):
         raise SystemExit(f"{spec} must be a non-empty list of Agents.")
