@@ -6,6 +6,7 @@ import { TimestepError } from '../errors.js';
 
 const USAGE = `Usage: timestep db <serve|status|stop> [--data-dir DIR] [options]
        timestep runs <list|show|pending|approve|reject|fork|prune> (timestep runs --help)
+       timestep worker --agents MODULE [options] (timestep worker --help)
 
   db serve    Host the embedded store and serve it on a unix socket
               (<data dir>.socket/.s.PGSQL.5432) for other processes.
@@ -19,10 +20,11 @@ const USAGE = `Usage: timestep db <serve|status|stop> [--data-dir DIR] [options]
   platform's config directory).`;
 
 async function main(argv: string[]): Promise<number> {
-  // Loaded only for `runs`: importing the Agents SDK installs its tracing
+  // Loaded only for `runs` and `worker`: importing the Agents SDK installs its tracing
   // provider's SIGTERM handler, which exits at once and would stop `db serve`
   // from removing its socket and lock.
   if (argv[0] === 'runs') return (await import('./runsCommand.js')).runsCommand(argv.slice(1));
+  if (argv[0] === 'worker') return (await import('./workerCommand.js')).workerCommand(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

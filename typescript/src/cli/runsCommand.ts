@@ -198,7 +198,7 @@ async function execute(argv: string[], json: boolean): Promise<string> {
           pending.length === 0
             ? 'No calls are waiting for approval.'
             : pending
-                .map((p) => `${p.runId}  v${p.version}  ${p.agent}  ${p.tool}  ${p.callId}  ${p.arguments ?? ''}`)
+                .map((p) => `${p.runId}  ${p.version === null ? 'durable' : `v${p.version}`}  ${p.agent}  ${p.tool}  ${p.callId}  ${p.arguments ?? ''}`)
                 .join('\n'),
         );
       });

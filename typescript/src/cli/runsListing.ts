@@ -12,7 +12,7 @@ import type { PendingApproval } from '../store/versionTable.js';
 export type RunKind = 'run_state' | 'durable';
 
 export const RUN_STATE_STATUSES = ['interrupted', 'checkpoint', 'final'] as const;
-export const DURABLE_STATUSES = ['running', 'interrupted', 'finished', 'failed'] as const;
+export const DURABLE_STATUSES = ['queued', 'running', 'interrupted', 'finished', 'failed'] as const;
 export type AnyRunStatus = (typeof RUN_STATE_STATUSES)[number] | (typeof DURABLE_STATUSES)[number];
 
 /** One line of `timestep runs list`. */
@@ -31,10 +31,12 @@ export interface RunSummary {
   pendingApprovals: number;
 }
 
-/** A call waiting for a decision, from the latest version of its run. */
+/** A call waiting for a decision, from the latest version of its run or an interrupted durable run. */
 export interface PendingCall {
+  kind: RunKind;
   runId: string;
-  version: number;
+  /** The run state version waiting (run_state), null for a durable run. */
+  version: number | null;
   sessionId: string | null;
   agent: string;
   tool: string;
@@ -85,6 +87,9 @@ const LATEST = `SELECT s.* FROM timestep_run_states s
     ON latest.run_id = s.run_id AND latest.version = s.version`;
 const UNDECIDED = `NOT EXISTS (SELECT 1 FROM timestep_approval_decisions d
     WHERE d.run_id = s.run_id AND d.call_id = p.item->>'call_id')`;
+// The same for a durable run's row r (pending_approvals is set while it is interrupted).
+const UNDECIDED_DURABLE = `NOT EXISTS (SELECT 1 FROM timestep_approval_decisions d
+    WHERE d.run_id = r.run_id AND d.call_id = p.item->>'call_id')`;
 
 export async function listRuns(db: Queryable, status?: AnyRunStatus): Promise<RunSummary[]> {
   const states = await db.query<{
@@ -110,9 +115,11 @@ export async function listRuns(db: Queryable, status?: AnyRunStatus): Promise<Ru
     session_id: string | null;
     updated_at: Date;
     entries: number;
+    pending: number;
   }>(
     `SELECT r.run_id, r.status, r.agent, r.session_id, r.updated_at,
-       (SELECT count(*) FROM timestep_run_journal j WHERE j.run_id = r.run_id)::int AS entries
+       (SELECT count(*) FROM timestep_run_journal j WHERE j.run_id = r.run_id)::int AS entries,
+       (SELECT count(*) FROM jsonb_array_elements(r.pending_approvals) AS p(item) WHERE ${UNDECIDED_DURABLE})::int AS pending
      FROM timestep_durable_runs r WHERE $1::text IS NULL OR r.status = $1::text`,
     [status ?? null],
   );
@@ -137,7 +144,7 @@ export async function listRuns(db: Queryable, status?: AnyRunStatus): Promise<Ru
       agent: row.agent,
       sessionId: row.session_id,
       updatedAt: iso(row.updated_at),
-      pendingApprovals: 0,
+      pendingApprovals: row.pending,
     })),
   ];
   // Most recently changed first; ties in a stable order.
@@ -146,21 +153,33 @@ export async function listRuns(db: Queryable, status?: AnyRunStatus): Promise<Ru
   );
 }
 
-/** Every call waiting for a decision, across all runs, from each run's latest version. */
+/**
+ * Every call waiting for a decision, across all runs: from each run's latest
+ * version, and from each interrupted durable run.
+ */
 export async function pendingCalls(db: Queryable): Promise<PendingCall[]> {
   const rows = await db.query<{
+    kind: RunKind;
     run_id: string;
-    version: number;
+    version: number | null;
     session_id: string | null;
     created_at: Date;
     item: PendingApproval;
   }>(
-    `SELECT s.run_id, s.version, s.session_id, s.created_at, p.item
-     FROM (${LATEST}) s CROSS JOIN LATERAL jsonb_array_elements(s.pending_approvals) WITH ORDINALITY AS p(item, position)
-     WHERE ${UNDECIDED}
-     ORDER BY s.created_at, s.run_id, p.position`,
+    `SELECT * FROM (
+       SELECT 'run_state' AS kind, s.run_id, s.version, s.session_id, s.created_at, p.item, p.position
+         FROM (${LATEST}) s CROSS JOIN LATERAL jsonb_array_elements(s.pending_approvals) WITH ORDINALITY AS p(item, position)
+        WHERE ${UNDECIDED}
+       UNION ALL
+       SELECT 'durable', r.run_id, NULL, r.session_id, r.updated_at, p.item, p.position
+         FROM timestep_durable_runs r
+              CROSS JOIN LATERAL jsonb_array_elements(r.pending_approvals) WITH ORDINALITY AS p(item, position)
+        WHERE r.status = 'interrupted' AND ${UNDECIDED_DURABLE}
+     ) calls
+     ORDER BY created_at, run_id, position`,
   );
   return rows.map((row) => ({
+    kind: row.kind,
     runId: row.run_id,
     version: row.version,
     sessionId: row.session_id,

@@ -134,7 +134,7 @@ for (const backend of stores()) {
       const { pending } = await json<{ pending: any[] }>('pending');
       assert.deepEqual(
         pending.filter((call) => call.runId === runId).map(({ since: _since, ...call }) => call),
-        [{ runId, version: 1, sessionId: null, agent: 'Weather Assistant', tool: 'get_weather', callId, arguments: '{"city":"Berkeley"}' }],
+        [{ kind: 'run_state', runId, version: 1, sessionId: null, agent: 'Weather Assistant', tool: 'get_weather', callId, arguments: '{"city":"Berkeley"}' }],
       );
       const shown = await json('show', runId);
       assert.deepEqual(
