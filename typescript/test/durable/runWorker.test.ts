@@ -179,6 +179,38 @@ for (const { name, options: store } of stores()) {
       await session.close();
     });
 
+    test('a process whose lease expired under it stops with DurableRunConflictError (not the SDK wrapper) at its next write', async () => {
+      const runId = `overtaken-${randomUUID()}`;
+      const session = new DurableSession(store);
+      const file = effects();
+      let reached!: () => void;
+      const atStep3 = new Promise<void>((resolve) => (reached = resolve));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const slow = stepAgent({
+        effectsFile: file,
+        onStep: async (step) => {
+          if (step !== 3) return;
+          reached();
+          await released;
+        },
+      });
+      // A long lease, so no renewal comes while the test plays the clock forward.
+      const first = runAgent(slow, STEPPER_INPUT, session, false, { durable: { runId, ...store, leaseMs: 600_000 }, maxTurns: 30 });
+      await atStep3;
+      // The holder is paused (GC, a suspended VM) past its lease: as the store sees it, the lease expired.
+      const lease = await leaseDatabase(resolveStoreTarget(store));
+      await lease.db.query(`UPDATE timestep_durable_runs SET lease_expires_at = now() - interval '1 second' WHERE run_id = $1`, [runId]);
+      await lease.release();
+      const takeover = await runAgent(stepAgent({ effectsFile: file }), [], session, false, { durable: { runId, ...store }, maxTurns: 30 });
+      assert.equal(takeover.interruptions.length, 1, 'the resumer found step 3 in doubt');
+      release();
+      await assert.rejects(first, (error: unknown) => error instanceof DurableRunConflictError && error.runId === runId);
+      const row = await runRow(store, runId);
+      assert.deepEqual([row?.status, row?.lease_owner], ['interrupted', null], 'the overtaken process left the row as the resumer set it');
+      await session.close();
+    });
+
     test('a worker never claims a run whose agent graph differs from its agents', async () => {
       const runId = `graph-${randomUUID()}`;
       const file = effects();
