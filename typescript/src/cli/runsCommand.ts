@@ -35,7 +35,7 @@ export const RUNS_USAGE = `Usage: timestep runs <command> [--json] [--data-dir D
   runs list [--status STATUS]     Runs with their latest version, status, agent,
                                   session and last change; STATUS is one of
                                   interrupted, checkpoint, final (saved run states)
-                                  or running, failed, finished (durable runs).
+                                  or queued, running, failed, finished (durable runs).
   runs show RUN_ID                The run's versions (and journal summary for a
                                   durable run) and its stored decisions.
   runs pending                    Tool calls waiting for approval, across runs.
