@@ -181,6 +181,28 @@ function load(path: string): DurableResults | null {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as DurableResults) : null;
 }
 
+/**
+ * Figure 7's targets as rows of latest.md's Targets table ([target, TypeScript, result, Python, result]),
+ * judged on the worse store of each language.
+ */
+export function durableTargets(dir: string): string[][] {
+  const byLanguage = (language: DurableResults['language']) =>
+    load(join(dir, language === 'typescript' ? 'durable-latest.json' : 'python-durable-latest.json'));
+  const cells = (value: number | null, unit: string, limit: number): [string, string] =>
+    value === null ? ['—', '—'] : [`${value.toFixed(unit === '%' ? 1 : 2)} ${unit}`, value <= limit ? '**PASS**' : '**MISS**'];
+  const worstOverhead = (r: DurableResults | null) =>
+    r ? Math.max(...r.overhead.map((o) => overheadRow(o.store, o.modelCalls, o.samples).overheadPct)) : null;
+  const worstBytes = (r: DurableResults | null) =>
+    r ? Math.max(...r.bytes.map((b) => bytesRow(b.store, b.journal, b.items, b.nativeItemText).medianTurnRatio)) : null;
+  const ts = byLanguage('typescript');
+  const py = byLanguage('python');
+  if (!ts && !py) return [];
+  return [
+    [`Durable mode: per-turn overhead at 50 ms model latency ≤ ${OVERHEAD_TARGET_PCT}% (worse store; figure 7)`, ...cells(worstOverhead(ts), '%', OVERHEAD_TARGET_PCT), ...cells(worstOverhead(py), '%', OVERHEAD_TARGET_PCT)],
+    [`Durable mode: journal bytes per turn ≤ ${BYTES_TARGET_RATIO}× the turn's own items (figure 7)`, ...cells(worstBytes(ts), '×', BYTES_TARGET_RATIO), ...cells(worstBytes(py), '×', BYTES_TARGET_RATIO)],
+  ];
+}
+
 /** The section latest.md ends with: figure 7 from durable-latest.json and python-durable-latest.json in `dir`. */
 export function durableSection(dir: string): string {
   const runs = [load(join(dir, 'durable-latest.json')), load(join(dir, 'python-durable-latest.json'))].filter(

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Summary } from './common.js';
-import { durableSection } from './durableResults.js';
+import { durableSection, durableTargets } from './durableResults.js';
 
 export interface Row {
   figure: 1 | 2 | 3 | 4 | 5 | 6;
@@ -133,7 +133,9 @@ export function renderMarkdown(results: Results, dir: string): string {
         t.pass ? '**PASS**' : '**MISS**',
         t.python ? `${t.python.value.toFixed(2)} ${t.unit}` : SLOT,
         t.python ? (t.python.pass ? '**PASS**' : '**MISS**') : '—',
-      ]).concat(pyOnly.targets.map((t) => [t.name, '—', '—', `${t.value.toFixed(2)} ${t.unit}`, t.pass ? '**PASS**' : '**MISS**'])),
+      ])
+        .concat(pyOnly.targets.map((t) => [t.name, '—', '—', `${t.value.toFixed(2)} ${t.unit}`, t.pass ? '**PASS**' : '**MISS**']))
+        .concat(durableTargets(dir)),
     ),
   );
   out.push('');
