@@ -107,6 +107,30 @@ for (const backend of stores()) {
       assert.equal(server.requests.length - before, MODEL_CALLS - 4, 'only the calls after step 4 were sent');
     });
 
+    test('`runs reject` on a durable run: a direct resume with [] gives the model the reason and finishes', { timeout: 120_000 }, async () => {
+      const runId = `cli-reject-${randomUUID()}`;
+      const sessionId = randomUUID();
+      const file = join(freshAppDirectory(), 'effects.txt');
+      await runChild(childArgs(store, runId, sessionId, file, '--hang-at', '2'), (line, kill) => {
+        if (line.event === 'step' && line.step === 2) kill();
+      });
+      const session = new DurableSession({ sessionId, ...store });
+      const agent = stepAgent({ effectsFile: file });
+      const options = { durable: { runId, ...store }, maxTurns: 30 };
+      const interrupted = await runAgent(agent, [], session, false, options);
+      const callId = (interrupted.interruptions[0].rawItem as { callId: string }).callId;
+
+      const rejected = await runs('reject', runId, callId, '--reason', 'Step 2 was not approved by ops.', '--json');
+      assert.equal(rejected.code, 0, rejected.stderr);
+      const resumed = await runAgent(agent, [], session, false, options);
+      assert.equal(resumed.interruptions.length, 0);
+      assert.equal(resumed.finalOutput, 'A step was not approved; stopping.');
+      assert.deepEqual([...stepCounts(lines(file))], [[1, 1]], 'the rejected call did not run again');
+      const items = JSON.stringify(await session.getItems());
+      assert.ok(items.includes('Step 2 was not approved by ops.'), 'the model received the reason');
+      await session.close();
+    });
+
     test('`timestep worker` finishes a submitted run and stops gracefully on SIGTERM, exit 0', { timeout: 120_000 }, async () => {
       const runId = `cli-worker-${randomUUID()}`;
       const file = join(freshAppDirectory(), 'effects.txt');
