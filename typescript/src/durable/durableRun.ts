@@ -350,8 +350,8 @@ async function markFailed(
 ): Promise<void> {
   await stopRenewing();
   if (!journal) return;
-  // Another process drives the run now. (Any other error releases the lease only if this call
-  // holds it: a call refused before taking it changes nothing.)
+  // Another process drives the run now. (Any other error ends the run only if this call holds
+  // its lease, which `end` checks: a call refused before taking it changes nothing.)
   if (error instanceof DurableRunConflictError) return;
   try {
     await journal.end('failed', [], owner);

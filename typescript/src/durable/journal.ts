@@ -178,7 +178,8 @@ export class RunJournal {
 
   /**
    * Records how the run ended and releases `owner`'s lease in one statement.
-   * A process whose lease another one has taken since changes nothing.
+   * Only the lease holder changes anything: a process whose lease another one
+   * has taken since, or a call refused before it took the lease, leaves the run as it is.
    */
   async end(
     status: 'interrupted' | 'finished' | 'failed',
@@ -189,7 +190,7 @@ export class RunJournal {
       this.db.query(
         `UPDATE timestep_durable_runs
             SET status = $2, pending_approvals = $3::jsonb, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-          WHERE run_id = $1 AND (lease_owner = $4 OR lease_owner IS NULL)`,
+          WHERE run_id = $1 AND lease_owner = $4`,
         [this.runId, status, JSON.stringify(pending), owner],
       ),
     );

@@ -18,7 +18,7 @@ import {
 import { backends, freshAppDirectory, useScriptedOpenAI } from '../support/environment.js';
 import type { ModelServer } from '../../../testing/model-server/server.mjs';
 import { MODEL_CALLS, STEPS, STEPPER_INPUT, eventSummary, stepAgent, stepCounts } from './stepAgent.js';
-import { childArgs, conversation, journaledModelCalls, runChild, storedJournal } from './support.js';
+import { childArgs, conversation, journaledModelCalls, runChild, storedJournal, storedRunStatus } from './support.js';
 
 let server: ModelServer;
 before(async () => {
@@ -239,7 +239,7 @@ for (const { name, options: store } of backends()) {
       await Promise.all(sessions.map((session) => session.close()));
     });
 
-    test('resuming with other input or another session is refused and writes nothing', async () => {
+    test('resuming with other input or another session is refused and changes nothing stored', async () => {
       const runId = `mismatch-${randomUUID()}`;
       const session = new DurableSession(store);
       const agent = stepAgent({ effectsFile: effects() });
@@ -249,6 +249,7 @@ for (const { name, options: store } of backends()) {
       const other = new DurableSession(store);
       await assert.rejects(runAgent(agent, [], other, false, durable(runId)), DurableRunMismatchError);
       assert.equal((await storedJournal(store, runId)).length, journal.length);
+      assert.equal(await storedRunStatus(store, runId), 'finished', 'a refused call never held the lease, so it cannot mark the run failed');
       await Promise.all([session.close(), other.close()]);
     });
   });

@@ -56,6 +56,17 @@ export async function storedJournal(store: StoreOptions, runId: string): Promise
   }
 }
 
+/** The run's status column (`queued`, `running`, `interrupted`, `finished`, `failed`). */
+export async function storedRunStatus(store: StoreOptions, runId: string): Promise<string | undefined> {
+  const lease = await leaseDatabase(resolveStoreTarget(store));
+  try {
+    const rows = await lease.db.query<{ status: string }>('SELECT status FROM timestep_durable_runs WHERE run_id = $1', [runId]);
+    return rows[0]?.status;
+  } finally {
+    await lease.release();
+  }
+}
+
 export const journaledModelCalls = (entries: readonly JournalEntry[]) =>
   entries.filter((entry) => entry.kind === 'model_response').length;
 
