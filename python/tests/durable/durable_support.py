@@ -105,6 +105,17 @@ async def stored_journal(store_options: dict[str, Any], run_id: str) -> tuple[Jo
         await lease.release()
 
 
+async def stored_run_status(store_options: dict[str, Any], run_id: str) -> str | None:
+    """The run's status column (queued, running, interrupted, finished, failed)."""
+    options = StoreOptions(store_options.get("connection_string"), store_options.get("use_pglite"))
+    lease = await lease_database(resolve_store_target(options))
+    try:
+        rows = await lease.db.query("SELECT status FROM timestep_durable_runs WHERE run_id = %s", [run_id])
+        return str(rows[0]["status"]) if rows else None
+    finally:
+        await lease.release()
+
+
 def journaled_model_calls(entries: tuple[JournalEntry, ...]) -> int:
     return sum(1 for entry in entries if entry.kind == "model_response")
 

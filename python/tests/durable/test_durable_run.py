@@ -25,6 +25,7 @@ from durable.durable_support import (
     run_child,
     store_target,
     stored_journal,
+    stored_run_status,
 )
 from durable.step_agent import (
     FINAL_OUTPUT,
@@ -265,7 +266,7 @@ async def test_a_replay_that_asks_for_something_else_than_the_journal_recorded_i
         assert len(await stored_journal(store_options, run_id)) == len(journal), "nothing was written"
 
 
-async def test_resuming_with_other_input_or_another_session_is_refused_and_writes_nothing(
+async def test_resuming_with_other_input_or_another_session_is_refused_and_changes_nothing_stored(
     store_options: dict[str, Any],
 ) -> None:
     run_id = f"mismatch-{uuid.uuid4()}"
@@ -281,6 +282,8 @@ async def test_resuming_with_other_input_or_another_session_is_refused_and_write
         with pytest.raises(DurableRunMismatchError):
             await run_agent(renamed, [], session, durable=durable(store_options, run_id))
         assert len(await stored_journal(store_options, run_id)) == len(journal)
+        # A refused call never held the lease, so it cannot mark the run failed.
+        assert await stored_run_status(store_options, run_id) == "finished"
 
 
 async def test_what_durable_runs_cannot_journal_is_refused_before_anything_is_written(
