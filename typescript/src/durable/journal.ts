@@ -40,8 +40,13 @@ export interface ModelResponseBody {
   request_id: string | null;
   usage: Record<string, unknown>;
   output: ResponsesItem[];
+  /** The provider's raw response (JS SDK), without the keys named in `provider_data_copies`. */
   provider_data: Record<string, unknown> | null;
+  /** Keys of the raw response left out because they equal this body's `response_id`, `output` or `usage`. */
+  provider_data_copies?: ProviderDataCopy[];
 }
+
+export type ProviderDataCopy = 'id' | 'output' | 'usage';
 
 export interface ToolStartedBody {
   call_id: string;

@@ -18,6 +18,7 @@ import {
 import { backends, freshAppDirectory, useScriptedOpenAI } from '../support/environment.js';
 import type { ModelServer } from '../../../testing/model-server/server.mjs';
 import { MODEL_CALLS, STEPS, STEPPER_INPUT, eventSummary, stepAgent, stepCounts } from './stepAgent.js';
+import type { ModelResponseBody } from '../../src/durable/journal.js';
 import { childArgs, conversation, journaledModelCalls, runChild, storedJournal, storedRunStatus } from './support.js';
 
 let server: ModelServer;
@@ -55,12 +56,22 @@ for (const { name, options: store } of backends()) {
       for (const input of [STEPPER_INPUT, []]) {
         const again = await runAgent(agent, input, session, false, durable(runId));
         assert.equal(again.finalOutput, first.finalOutput);
+        assert.deepEqual(
+          again.rawResponses.map((response) => response.providerData),
+          first.rawResponses.map((response) => response.providerData),
+          'replay restores the raw responses the journal stored without their copies of id, output and usage',
+        );
       }
       assert.equal(server.requests.length, afterRun, 'no model call was sent again');
       everyStepOnce(file);
       assert.deepEqual(await conversation(session), await conversation(plainSession), 'no item was added twice');
       const journal = await storedJournal(store, runId);
       assert.equal(journaledModelCalls(journal), MODEL_CALLS);
+      for (const entry of journal.filter((entry) => entry.kind === 'model_response')) {
+        const body = entry.body as ModelResponseBody;
+        assert.deepEqual(body.provider_data_copies, ['id', 'output', 'usage']);
+        assert.ok(body.provider_data && !('output' in body.provider_data), 'the raw response is stored without the output it repeats');
+      }
       await Promise.all([plainSession.close(), session.close()]);
     });
 
