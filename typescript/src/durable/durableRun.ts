@@ -288,12 +288,15 @@ export async function executeDurably(
       const runOptions = {
         ...options,
         ...(start.max_turns !== null ? { maxTurns: start.max_turns } : {}),
-        ...(session ? { session: await ReplaySession.open(session, start.session!.items_before) } : {}),
+        // A streamed run's consumer may read the session as the events come, so its writes are awaited.
+        ...(session ? { session: await ReplaySession.open(session, start.session!.items_before, journal, !stream) } : {}),
       };
       const opened = journal;
       const finish = async (result: RunResult<any, any> | StreamedRunResult<any, any>) => {
         const outcome = result.interruptions.length > 0 ? 'interrupted' : 'finished';
+        // Stores what is still queued (the last response, session writes) before the run counts as ended.
         if (!plan.ended) await opened.append(plan.segment, 'segment_ended', null, { outcome });
+        else await opened.flush();
         await stopRenewing();
         await opened.end(outcome, pendingApprovalsOf(result), lease.owner);
       };
@@ -310,6 +313,7 @@ export async function executeDurably(
         return result;
       }
       const result = await journaling.run(graph, runInput, { ...runOptions, stream: false });
+      await opened.flush();
       if (plan.ended && result.interruptions.length > 0 && (await decidedByStore(db, runId, result))) {
         segmentInput = result.state;
         continue;

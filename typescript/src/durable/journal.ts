@@ -105,17 +105,22 @@ const UNIQUE_VIOLATION = '23505';
 
 /**
  * One run's journal in the store: its entries as read when the run was
- * opened, and appends, which are serialised (tools of one turn may run in
- * parallel) and numbered `seq = last + 1` so a second writer collides.
+ * opened, and appends. Entries are numbered `seq = last + 1` when appended,
+ * so a second writer collides, and written in order by one queue (tools of
+ * one turn may run in parallel); entries waiting in the queue are written
+ * together, in one INSERT.
  */
 export class RunJournal {
   private lastSeq: number;
+  /** Appended, numbered, not yet sent to the store. */
+  private unwritten: JournalEntry[] = [];
   private tail: Promise<unknown> = Promise.resolve();
   /**
-   * The conflict that stopped an append, kept because the SDK may wrap
-   * what a tool raised (UserError) before the caller sees it.
+   * What stopped the journal: a conflict (kept because the SDK may wrap what
+   * a tool raised in a UserError before the caller sees it) or a write done
+   * in the background. Every later write fails with it.
    */
-  failure: DurableRunConflictError | null = null;
+  failure: unknown = null;
 
   private constructor(
     readonly db: Database,
@@ -165,20 +170,59 @@ export class RunJournal {
     });
   }
 
-  /** Appends one entry after every append already requested. */
+  /** Appends one entry after every entry appended before; resolves once all of them are stored. */
   append<K extends JournalEntryKind>(segment: number, kind: K, key: string | null, body: Bodies[K]): Promise<void> {
-    return this.serialised(async () => {
-      const seq = this.lastSeq + 1;
-      try {
-        await this.db.query(
-          `INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body) VALUES ($1, $2, $3, $4, $5, $6::jsonb)`,
-          [this.runId, seq, segment, kind, key, JSON.stringify(body)],
-        );
-      } catch (error) {
-        throw this.conflictOr(error);
-      }
-      this.lastSeq = seq;
+    this.appendUnstored(segment, kind, key, body);
+    return this.flush();
+  }
+
+  /**
+   * Appends one entry without waiting for the store: it is written with the
+   * next write (`append`, `flush`, `afterStored`). For an entry nothing
+   * outside the run has acted on yet, whose loss in a crash costs only a
+   * request made again; what does act on it (a tool's side effect, a session
+   * write) waits for a write first.
+   */
+  appendUnstored<K extends JournalEntryKind>(segment: number, kind: K, key: string | null, body: Bodies[K]): void {
+    this.unwritten.push({ seq: ++this.lastSeq, segment, kind, key, body } as JournalEntry);
+  }
+
+  /** Resolves once every entry appended so far, and the work queued before, is stored. */
+  flush(): Promise<void> {
+    return this.serialised(() => this.writeUnwritten());
+  }
+
+  /**
+   * Runs `work` once every entry appended so far is stored, in order with
+   * the journal's writes, without waiting for it: if it fails, the next
+   * write fails with its error.
+   */
+  afterStored(work: () => Promise<void>): void {
+    this.serialised(async () => {
+      await this.writeUnwritten();
+      await work();
+    }).catch((error: unknown) => {
+      this.failure ??= error;
     });
+  }
+
+  private async writeUnwritten(): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    const entries = this.unwritten;
+    if (entries.length === 0) return;
+    this.unwritten = [];
+    const params: unknown[] = [this.runId];
+    const rows = entries.map(({ seq, segment, kind, key, body }) => {
+      params.push(seq, segment, kind, key, JSON.stringify(body));
+      const at = params.length - 4;
+      return `($1, $${at}, $${at + 1}, $${at + 2}, $${at + 3}, $${at + 4}::jsonb)`;
+    });
+    try {
+      await this.db.query(`INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body) VALUES ${rows.join(', ')}`, params);
+    } catch (error) {
+      // The entries are lost and their numbers taken: nothing may be written after them.
+      throw (this.failure = this.conflictOr(error));
+    }
   }
 
   /**
@@ -209,10 +253,10 @@ export class RunJournal {
 
   private conflictOr(error: unknown): unknown {
     if ((error as { code?: string } | null)?.code !== UNIQUE_VIOLATION) return error;
-    return (this.failure = new DurableRunConflictError(
+    return new DurableRunConflictError(
       `Another process is running durable run ${this.runId} (its journal changed under this one). ` +
         'Let that process finish it, or resume the run again once it has stopped.',
       this.runId,
-    ));
+    );
   }
 }

@@ -60,7 +60,7 @@ export function journaledTool(tool: FunctionTool<any, any, any>, replay: RunRepl
       if (recorded) return recorded.output;
       await replay.toolStarted(key, { call_id: callId, tool: tool.name, arguments: input });
       const output = asJson(await tool.invoke(runContext, input, details));
-      await replay.toolFinished(key, { call_id: callId, output });
+      replay.toolFinished(key, { call_id: callId, output });
       return output;
     },
   };

@@ -46,11 +46,15 @@ export class RunReplay {
     return responseFromJournal(recorded);
   }
 
-  /** Journals a response that was just received; the run acts on it only after this resolves. */
-  async recordResponse(response: ModelResponse, inputItems: number): Promise<void> {
+  /**
+   * Journals a response that was just received. It is stored with the
+   * journal's next write, which comes before anything outside the run acts
+   * on it: a tool's `tool_started`, a session write, the segment's end.
+   */
+  recordResponse(response: ModelResponse, inputItems: number): void {
     const ordinal = this.nextOrdinal;
     const body = responseToJournal(response, ordinal, inputItems);
-    await this.journal.append(this.segment, 'model_response', String(ordinal), body);
+    this.journal.appendUnstored(this.segment, 'model_response', String(ordinal), body);
     this.responses.set(ordinal, body);
     this.nextOrdinal++;
   }
@@ -84,8 +88,13 @@ export class RunReplay {
     return this.journal.append(this.segment, 'tool_started', key, body);
   }
 
-  async toolFinished(key: string, body: ToolResultBody): Promise<void> {
-    await this.journal.append(this.segment, 'tool_result', key, body);
+  /**
+   * Journals a tool's result, stored with the journal's next write (the
+   * session write of the turn at the latest): until then a crash leaves the
+   * call in doubt, as a crash just before this would.
+   */
+  toolFinished(key: string, body: ToolResultBody): void {
+    this.journal.appendUnstored(this.segment, 'tool_result', key, body);
     this.results.set(key, body);
   }
 }
