@@ -273,7 +273,7 @@ export async function executeDurably(
       const plan = await planSegment(journal, agent, segmentInput, session, options.maxTurns ?? null, lease);
       lease = { ...lease, claimed: true }; // held from here on, by this call
       renewal ??= new LeaseRenewal(db, runId, lease.owner, lease.leaseMs);
-      const replay = new RunReplay(journal, plan.segment);
+      const replay = new RunReplay(journal, plan.segment, stream);
       const graph = journaledAgentGraph(agent, replay);
       const { config } = runner;
       const journaling = new Runner({

@@ -36,28 +36,31 @@ export interface ModelResponseBody {
   ordinal: number;
   /** How many input items the request had: a replay that differs has diverged. */
   input_items: number;
-  response_id: string | null;
-  request_id: string | null;
-  usage: Record<string, unknown>;
+  /** Absent when the provider gave none. */
+  response_id?: string;
+  request_id?: string;
+  usage: JournaledUsage;
   output: ResponsesItem[];
-  /** The provider's raw response (JS SDK), without the keys named in `provider_data_copies`. */
-  provider_data: Record<string, unknown> | null;
-  /** Keys of the raw response left out because they equal this body's `response_id`, `output` or `usage`. */
-  provider_data_copies?: ProviderDataCopy[];
 }
 
-export type ProviderDataCopy = 'id' | 'output' | 'usage';
+/** Usage in the SDKs' snake_case names; a details record is absent when all its counts are zero. */
+export interface JournaledUsage {
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+  input_tokens_details?: Record<string, number>;
+  output_tokens_details?: Record<string, number>;
+}
 
+/** The entry's key names the call (`<ordinal>:<call id>`); its arguments are in the response that asked for it. */
 export interface ToolStartedBody {
-  call_id: string;
   tool: string;
-  arguments: string;
 }
 
 export interface ToolResultBody {
-  call_id: string;
-  /** What the tool returned, as JSON. */
-  output: unknown;
+  /** What the tool returned, as JSON; absent when it returned nothing. */
+  output?: unknown;
 }
 
 export interface ToolInDoubtBody {
@@ -204,6 +207,11 @@ export class RunJournal {
     }).catch((error: unknown) => {
       this.failure ??= error;
     });
+  }
+
+  /** Starts writing every entry appended so far, without waiting for it (as `afterStored`). */
+  flushInBackground(): void {
+    this.afterStored(async () => {});
   }
 
   private async writeUnwritten(): Promise<void> {

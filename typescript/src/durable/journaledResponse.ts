@@ -1,7 +1,6 @@
-import { isDeepStrictEqual } from 'node:util';
 import { Usage, type AgentInputItem, type AgentOutputItem, type ModelResponse } from '@openai/agents';
 import { fromResponsesItem, toResponsesItem } from '../portable-state/responsesItems.js';
-import type { ModelResponseBody, ProviderDataCopy } from './journal.js';
+import type { ModelResponseBody } from './journal.js';
 
 /**
  * A model response as a journal entry and back. The output is kept in the
@@ -11,88 +10,63 @@ import type { ModelResponseBody, ProviderDataCopy } from './journal.js';
 
 type Details = Array<Record<string, number>> | Record<string, number> | undefined;
 
-/** The SDK keeps one details record per request; a response is one request, but sum to be safe. */
-function mergedDetails(details: Details): Record<string, number> {
+/**
+ * The SDK keeps one details record per request; a response is one request,
+ * but sum to be safe. Absent when every count is zero, which is what a reader
+ * assumes for a missing record (as the Python SDK's deserialize_usage does).
+ */
+function journaledDetails(details: Details): Record<string, number> | undefined {
   const records = Array.isArray(details) ? details : details ? [details] : [];
   const merged: Record<string, number> = {};
   for (const record of records) {
     for (const [key, value] of Object.entries(record)) merged[key] = (merged[key] ?? 0) + value;
   }
-  return merged;
+  return Object.values(merged).some((count) => count !== 0) ? merged : undefined;
 }
 
 /**
- * The values of the body that a Responses API raw response repeats: its id,
- * output items and usage (the body's usage counts `requests` as well).
+ * The journal keeps what a replay in either language needs. The provider's
+ * raw response (the JS SDK's providerData: for the Responses API the whole
+ * response, repeating the output, the usage, the request's tools and
+ * instructions) is left out: it was most of an entry, and a response
+ * journaled by Python never had one.
  */
-function copiesIn(body: ModelResponseBody): Record<ProviderDataCopy, unknown> {
-  const { requests: _requests, ...usage } = body.usage;
-  return { id: body.response_id, output: body.output, usage };
-}
-
-/**
- * The JS SDK keeps the whole raw response as providerData, which repeats the
- * body's id, output and usage and made up most of a journal entry. Only a copy
- * equal to the body's value is left out, so replay restores the raw response
- * exactly; anything else (another provider's format) is kept as it came.
- */
-function withoutCopies(body: ModelResponseBody, raw: Record<string, unknown> | undefined): ModelResponseBody {
-  if (!raw) return body;
-  const copies = copiesIn(body);
-  const omitted = (Object.keys(copies) as ProviderDataCopy[]).filter((key) => isDeepStrictEqual(raw[key], copies[key]));
-  const kept = Object.fromEntries(Object.entries(raw).filter(([key]) => !omitted.includes(key as ProviderDataCopy)));
-  return { ...body, provider_data: kept, ...(omitted.length > 0 ? { provider_data_copies: omitted } : {}) };
-}
-
-function providerDataOf(body: ModelResponseBody): Record<string, unknown> | undefined {
-  if (body.provider_data === null) return undefined;
-  const copies = copiesIn(body);
-  return { ...body.provider_data, ...Object.fromEntries((body.provider_data_copies ?? []).map((key) => [key, structuredClone(copies[key])])) };
-}
-
 export function responseToJournal(response: ModelResponse, ordinal: number, inputItems: number): ModelResponseBody {
-  const usage = response.usage;
-  const body: ModelResponseBody = {
+  const { usage } = response;
+  const inputDetails = journaledDetails(usage.inputTokensDetails);
+  const outputDetails = journaledDetails(usage.outputTokensDetails);
+  return {
     ordinal,
     input_items: inputItems,
-    response_id: response.responseId ?? null,
-    request_id: response.requestId ?? null,
+    ...(response.responseId ? { response_id: response.responseId } : {}),
+    ...(response.requestId ? { request_id: response.requestId } : {}),
     usage: {
       requests: usage.requests,
       input_tokens: usage.inputTokens,
       output_tokens: usage.outputTokens,
       total_tokens: usage.totalTokens,
-      input_tokens_details: mergedDetails(usage.inputTokensDetails),
-      output_tokens_details: mergedDetails(usage.outputTokensDetails),
+      ...(inputDetails ? { input_tokens_details: inputDetails } : {}),
+      ...(outputDetails ? { output_tokens_details: outputDetails } : {}),
     },
     // Output items are input items of the next turn; the same converter serves both.
     output: response.output.map((item) => toResponsesItem(item as AgentInputItem)),
-    provider_data: null,
   };
-  return withoutCopies(body, response.providerData);
 }
 
 export function responseFromJournal(body: ModelResponseBody): ModelResponse {
-  const usage = body.usage as {
-    requests: number;
-    input_tokens: number;
-    output_tokens: number;
-    total_tokens: number;
-    input_tokens_details?: Record<string, number>;
-    output_tokens_details?: Record<string, number>;
-  };
+  const { usage } = body;
   return {
     usage: new Usage({
       requests: usage.requests,
       input_tokens: usage.input_tokens,
       output_tokens: usage.output_tokens,
       total_tokens: usage.total_tokens,
-      input_tokens_details: usage.input_tokens_details ?? {},
-      output_tokens_details: usage.output_tokens_details ?? {},
+      input_tokens_details: usage.input_tokens_details ?? { cached_tokens: 0 },
+      output_tokens_details: usage.output_tokens_details ?? { reasoning_tokens: 0 },
     }),
     output: body.output.map((item) => fromResponsesItem(item) as AgentOutputItem),
-    ...(body.response_id !== null ? { responseId: body.response_id } : {}),
-    ...(body.request_id !== null ? { requestId: body.request_id } : {}),
-    ...(body.provider_data !== null ? { providerData: providerDataOf(body) } : {}),
+    // Null in journals written before the ids were left out when absent.
+    ...(body.response_id != null ? { responseId: body.response_id } : {}),
+    ...(body.request_id != null ? { requestId: body.request_id } : {}),
   };
 }

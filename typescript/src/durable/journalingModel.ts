@@ -78,7 +78,7 @@ export class JournalingModel implements Model {
     const recorded = this.replay.replayResponse(inputItems);
     if (recorded) return recorded;
     const response = await this.inner.getResponse(request);
-    this.replay.recordResponse(response, inputItems);
+    await this.replay.recordResponse(response, inputItems);
     return response;
   }
 
@@ -93,11 +93,7 @@ export class JournalingModel implements Model {
       return;
     }
     for await (const event of this.inner.getStreamedResponse(request)) {
-      // Stored before the run sees it: the stream's consumer acts on the events as they come.
-      if (event.type === 'response_done') {
-        this.replay.recordResponse(responseOfDoneEvent(event), inputItems);
-        await this.replay.journal.flush();
-      }
+      if (event.type === 'response_done') await this.replay.recordResponse(responseOfDoneEvent(event), inputItems);
       yield event;
     }
   }

@@ -58,9 +58,9 @@ export function journaledTool(tool: FunctionTool<any, any, any>, replay: RunRepl
       const key = replay.toolKey(callId);
       const recorded = replay.recordedResult(key);
       if (recorded) return recorded.output;
-      await replay.toolStarted(key, { call_id: callId, tool: tool.name, arguments: input });
+      await replay.toolStarted(key, { tool: tool.name });
       const output = asJson(await tool.invoke(runContext, input, details));
-      replay.toolFinished(key, { call_id: callId, output });
+      await replay.toolFinished(key, output === undefined ? {} : { output });
       return output;
     },
   };

@@ -1,5 +1,5 @@
 import type { ModelResponse } from '@openai/agents';
-import type { ModelResponseBody, RunJournal, ToolResultBody } from './journal.js';
+import type { ModelResponseBody, RunJournal, ToolResultBody, ToolStartedBody } from './journal.js';
 import { DurableRunDivergedError } from './errors.js';
 import { responseFromJournal, responseToJournal } from './journaledResponse.js';
 
@@ -19,6 +19,8 @@ export class RunReplay {
   constructor(
     readonly journal: RunJournal,
     readonly segment: number,
+    /** A streamed run's consumer sees each response and tool result as it comes: they are stored at once. */
+    private readonly streamed: boolean,
   ) {
     for (const entry of journal.entries) {
       if (entry.kind === 'model_response') this.responses.set(entry.body.ordinal, entry.body);
@@ -47,16 +49,18 @@ export class RunReplay {
   }
 
   /**
-   * Journals a response that was just received. It is stored with the
-   * journal's next write, which comes before anything outside the run acts
-   * on it: a tool's `tool_started`, a session write, the segment's end.
+   * Journals a response that was just received. Unless the run is streamed,
+   * it is stored with the journal's next write, which comes before anything
+   * outside the run acts on it: a tool's `tool_started`, a session write, the
+   * segment's end. (Storing it alone would cost a round trip per turn.)
    */
-  recordResponse(response: ModelResponse, inputItems: number): void {
+  async recordResponse(response: ModelResponse, inputItems: number): Promise<void> {
     const ordinal = this.nextOrdinal;
     const body = responseToJournal(response, ordinal, inputItems);
     this.journal.appendUnstored(this.segment, 'model_response', String(ordinal), body);
     this.responses.set(ordinal, body);
     this.nextOrdinal++;
+    if (this.streamed) await this.journal.flush();
   }
 
   /**
@@ -84,18 +88,20 @@ export class RunReplay {
     await this.journal.append(this.segment, 'tool_in_doubt', key, body);
   }
 
-  toolStarted(key: string, body: { call_id: string; tool: string; arguments: string }): Promise<void> {
+  toolStarted(key: string, body: ToolStartedBody): Promise<void> {
     return this.journal.append(this.segment, 'tool_started', key, body);
   }
 
   /**
-   * Journals a tool's result, stored with the journal's next write (the
-   * session write of the turn at the latest): until then a crash leaves the
-   * call in doubt, as a crash just before this would.
+   * Journals a tool's result. Unless the run is streamed, the run goes on
+   * while it is written (its session items wait for it): until it is stored
+   * a crash leaves the call in doubt, as a crash just before this would.
    */
-  toolFinished(key: string, body: ToolResultBody): void {
+  async toolFinished(key: string, body: ToolResultBody): Promise<void> {
     this.journal.appendUnstored(this.segment, 'tool_result', key, body);
     this.results.set(key, body);
+    if (this.streamed) await this.journal.flush();
+    else this.journal.flushInBackground();
   }
 }
 

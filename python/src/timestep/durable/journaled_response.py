@@ -18,28 +18,38 @@ from .journal import Json
 _OUTPUT_ITEM: TypeAdapter[ResponseOutputItem] = TypeAdapter(ResponseOutputItem)
 
 
+def _journaled_details(details: Json) -> Json | None:
+    """A details record, or None when every count is zero: what deserialize_usage assumes when it is absent."""
+    return details if any(count for count in details.values()) else None
+
+
 def usage_to_journal(usage: Usage) -> Json:
-    return {
+    journaled: Json = {
         "requests": usage.requests,
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
         "total_tokens": usage.total_tokens,
-        "input_tokens_details": usage.input_tokens_details.model_dump(mode="json", exclude_none=True),
-        "output_tokens_details": usage.output_tokens_details.model_dump(mode="json", exclude_none=True),
     }
+    for name, details in (
+        ("input_tokens_details", usage.input_tokens_details.model_dump(mode="json", exclude_none=True)),
+        ("output_tokens_details", usage.output_tokens_details.model_dump(mode="json", exclude_none=True)),
+    ):
+        if (kept := _journaled_details(details)) is not None:
+            journaled[name] = kept
+    return journaled
 
 
 def response_to_journal(response: ModelResponse, ordinal: int, input_items: int) -> Json:
-    return {
-        "ordinal": ordinal,
-        "input_items": input_items,
-        "response_id": response.response_id,
-        "request_id": response.request_id,
-        "usage": usage_to_journal(response.usage),
-        # What the SDK itself sends back as input items: the fields the provider set.
-        "output": [item.model_dump(mode="json", exclude_unset=True) for item in response.output],
-        "provider_data": None,
-    }
+    body: Json = {"ordinal": ordinal, "input_items": input_items}
+    # Ids are left out when the provider gave none, as the TypeScript writer does.
+    if response.response_id:
+        body["response_id"] = response.response_id
+    if response.request_id:
+        body["request_id"] = response.request_id
+    body["usage"] = usage_to_journal(response.usage)
+    # What the SDK itself sends back as input items: the fields the provider set.
+    body["output"] = [item.model_dump(mode="json", exclude_unset=True) for item in response.output]
+    return body
 
 
 def _output_item(item: Json) -> TResponseOutputItem:
@@ -62,6 +72,6 @@ def response_from_journal(body: Json) -> ModelResponse:
     return ModelResponse(
         output=[_output_item(item) for item in body["output"]],
         usage=deserialize_usage(usage),
-        response_id=body["response_id"],
-        request_id=body["request_id"],
+        response_id=body.get("response_id"),
+        request_id=body.get("request_id"),
     )
