@@ -127,8 +127,7 @@ async def main() -> None:
             db = leases[i].db
             run_id, session_id = last[i]
             journal = await db.query(
-                "SELECT kind, key, octet_length(body::text)::int AS text, pg_column_size(body)::int AS stored,"
-                " octet_length((body->'provider_data')::text)::int AS provider"
+                "SELECT kind, key, octet_length(body::text)::int AS text, pg_column_size(body)::int AS stored"
                 " FROM timestep_run_journal WHERE run_id = %s ORDER BY seq",
                 [run_id],
             )
@@ -140,7 +139,7 @@ async def main() -> None:
             )
             sizes.append({
                 "store": name,
-                "journal": [{"kind": r["kind"], "key": r["key"], "text": int(r["text"]), "stored": int(r["stored"]), "providerData": int(r["provider"] or 0)} for r in journal],
+                "journal": [{"kind": r["kind"], "key": r["key"], "text": int(r["text"]), "stored": int(r["stored"])} for r in journal],
                 "items": [{"type": r["type"] or "message", "callId": r["call_id"], "text": int(r["text"]), "stored": int(r["stored"])} for r in items],
                 "nativeItemText": sum(int(r["native"] or 0) for r in items),
             })

@@ -113,13 +113,12 @@ async function main(): Promise<void> {
     for (const [i, s] of stores.entries()) {
       const db = leases[i].db;
       const journal = (
-        await db.query<{ kind: string; key: string | null; text: number; stored: number; provider: number | null }>(
-          `SELECT kind, key, octet_length(body::text)::int AS text, pg_column_size(body)::int AS stored,
-                  octet_length((body->'provider_data')::text)::int AS provider
+        await db.query<{ kind: string; key: string | null; text: number; stored: number }>(
+          `SELECT kind, key, octet_length(body::text)::int AS text, pg_column_size(body)::int AS stored
              FROM timestep_run_journal WHERE run_id = $1 ORDER BY seq`,
           [lastRun[i].runId],
         )
-      ).map((r): JournalRowSize => ({ kind: r.kind, key: r.key, text: Number(r.text), stored: Number(r.stored), providerData: Number(r.provider ?? 0) }));
+      ).map((r): JournalRowSize => ({ kind: r.kind, key: r.key, text: Number(r.text), stored: Number(r.stored) }));
       const itemRows = await db.query<{ type: string | null; call_id: string | null; text: number; stored: number; native: number | null }>(
         `SELECT item->>'type' AS type, item->>'call_id' AS call_id, octet_length(item::text)::int AS text,
                 pg_column_size(item)::int AS stored, octet_length(native_item::text)::int AS native

@@ -35,8 +35,6 @@ export interface JournalRowSize {
   text: number;
   /** pg_column_size(body): as stored (jsonb, after TOAST compression). */
   stored: number;
-  /** octet_length((body->'provider_data')::text): the provider's raw response kept in a model_response (0 if none). */
-  providerData: number;
 }
 
 /** One session item the run added, as measured in the store. */
@@ -52,8 +50,6 @@ export interface TurnBytes {
   turn: number;
   journalText: number;
   journalStored: number;
-  /** Of journalText, the provider's raw response kept in model_response.provider_data. */
-  journalProviderData: number;
   itemsText: number;
   itemsStored: number;
   /** journalText / itemsText */
@@ -69,7 +65,7 @@ export interface BytesRow {
   turnsRatio: number;
   /** Everything: the whole journal (with segment_started/ended) / every item the run added (with the input). */
   allInRatio: number;
-  byKind: Record<string, { rows: number; text: number; stored: number; providerData: number }>;
+  byKind: Record<string, { rows: number; text: number; stored: number }>;
   /** Items the TypeScript session also stores in the SDK's own form (native_item), text bytes; 0 for Python. */
   nativeItemText: number;
 }
@@ -133,22 +129,20 @@ export function bytesRow(store: BytesRow['store'], journal: JournalRowSize[], it
   const turns = new Map<number, TurnBytes>();
   const turn = (n: number): TurnBytes => {
     let t = turns.get(n);
-    if (!t) turns.set(n, (t = { turn: n, journalText: 0, journalStored: 0, journalProviderData: 0, itemsText: 0, itemsStored: 0, ratio: NaN }));
+    if (!t) turns.set(n, (t = { turn: n, journalText: 0, journalStored: 0, itemsText: 0, itemsStored: 0, ratio: NaN }));
     return t;
   };
   for (const row of journal) {
-    const kind = (byKind[row.kind] ??= { rows: 0, text: 0, stored: 0, providerData: 0 });
+    const kind = (byKind[row.kind] ??= { rows: 0, text: 0, stored: 0 });
     kind.rows += 1;
     kind.text += row.text;
     kind.stored += row.stored;
-    kind.providerData += row.providerData;
     if (row.key === null) continue;
     const [ordinal, callId] = row.key.split(/:(.*)/s);
     if (callId) turnOfCall.set(callId, Number(ordinal));
     const t = turn(Number(ordinal));
     t.journalText += row.text;
     t.journalStored += row.stored;
-    t.journalProviderData += row.providerData;
   }
   const lastTurn = Math.max(...turns.keys());
   const [, ...turnItems] = items; // the first item is the run's input
@@ -258,7 +252,7 @@ export function durableSection(dir: string): string {
   out.push('');
   out.push(
     table(
-      ['language', 'store', 'journal per turn (median)', 'items per turn (median)', 'ratio per turn (median)', 'whole run, turns only', 'all-in', `target ≤ ${BYTES_TARGET_RATIO}×`, 'stored: journal / items', 'per turn without provider_data'],
+      ['language', 'store', 'journal per turn (median)', 'items per turn (median)', 'ratio per turn (median)', 'whole run, turns only', 'all-in', `target ≤ ${BYTES_TARGET_RATIO}×`, 'stored: journal / items'],
       runs.flatMap((r) =>
         r.bytes.map((raw) => {
           const b = bytesRow(raw.store, raw.journal, raw.items, raw.nativeItemText);
@@ -273,7 +267,6 @@ export function durableSection(dir: string): string {
             `${b.allInRatio.toFixed(2)}×`,
             b.medianTurnRatio <= BYTES_TARGET_RATIO ? 'PASS' : `MISS (+${((b.medianTurnRatio / BYTES_TARGET_RATIO - 1) * 100).toFixed(0)}%)`,
             `${(sum((t) => t.journalStored) / sum((t) => t.itemsStored)).toFixed(2)}×`,
-            `${median(b.turns.map((t) => (t.journalText - t.journalProviderData) / t.itemsText)).toFixed(2)}×`,
           ];
         }),
       ),
@@ -284,7 +277,7 @@ export function durableSection(dir: string): string {
   out.push('');
   out.push(
     table(
-      ['language', 'store', ...['segment_started', 'model_response', 'tool_started', 'tool_result', 'segment_ended'], 'of which provider_data', 'session native_item (TS)'],
+      ['language', 'store', ...['segment_started', 'model_response', 'tool_started', 'tool_result', 'segment_ended'], 'session native_item (TS)'],
       runs.flatMap((r) =>
         r.bytes.map((raw) => {
           const b = bytesRow(raw.store, raw.journal, raw.items, raw.nativeItemText);
@@ -293,12 +286,10 @@ export function durableSection(dir: string): string {
             const k = b.byKind[kind];
             return k ? `${k.rows} × ${(k.text / k.rows).toFixed(0)} B = ${k.text} B (${((k.text / total) * 100).toFixed(0)}%)` : '—';
           };
-          const provider = Object.values(b.byKind).reduce((a, k) => a + (k.providerData ?? 0), 0);
           return [
             lang(r),
             b.store,
             ...['segment_started', 'model_response', 'tool_started', 'tool_result', 'segment_ended'].map(cell),
-            `${provider} B (${((provider / total) * 100).toFixed(0)}%)`,
             b.nativeItemText ? `${b.nativeItemText} B` : '—',
           ];
         }),
