@@ -23,7 +23,11 @@ export interface RunWorkerOptions extends StoreOptions {
   leaseMs?: number;
   /** How long an idle worker waits before looking for runs again, in ms (default 1000). */
   pollMs?: number;
-  /** A failed run is retried while it has been attempted fewer times than this (default 3). */
+  /**
+   * A run is attempted at most this many times (default 3): a failed run is
+   * retried, and a run whose holder died is resumed, while it has been
+   * attempted fewer times; a dead holder's run past the limit is marked failed.
+   */
   maxAttempts?: number;
   /** The lease owner id; `<hostname>/<pid>/<random hex>` by default. */
   workerId?: string;
@@ -55,8 +59,8 @@ UPDATE timestep_durable_runs r
   FROM (SELECT run_id FROM timestep_durable_runs c
          WHERE c.graph = ANY($3::text[])
            AND (c.lease_expires_at IS NULL OR c.lease_expires_at < now())
-           AND (c.status IN ('queued', 'running')
-                OR (c.status = 'failed' AND c.attempts < $4)
+           AND (c.status = 'queued'
+                OR (c.status IN ('running', 'failed') AND c.attempts < $4)
                 OR (c.status = 'interrupted'
                     AND jsonb_array_length(c.pending_approvals) > 0
                     AND NOT EXISTS (
@@ -68,6 +72,14 @@ UPDATE timestep_durable_runs r
          FOR UPDATE SKIP LOCKED) picked
  WHERE r.run_id = picked.run_id
 RETURNING r.run_id, r.agent, r.session_id, r.graph, r.attempts`;
+
+// A run whose holder died on its last allowed attempt: it crashed its worker (out of memory, a
+// native fault) as often as a raising run may fail, so it is failed instead of claimed forever.
+const GIVE_UP = `
+UPDATE timestep_durable_runs
+   SET status = 'failed', lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+ WHERE status = 'running' AND lease_expires_at < now() AND attempts >= $2 AND graph = ANY($1::text[])
+RETURNING run_id, attempts`;
 
 function wholeNumber(name: string, value: number | undefined, fallback: number, lowest: number): number {
   const chosen = value ?? fallback;
@@ -178,7 +190,16 @@ export class RunWorker {
 
   private async claim(): Promise<ClaimedRun | null> {
     const db = await this.handle.get();
-    const [row] = await db.query<ClaimedRun>(CLAIM, [this.workerId, this.leaseMs, [...this.agents.keys()], this.maxAttempts]);
+    const graphs = [...this.agents.keys()];
+    for (const run of await db.query<{ run_id: string; attempts: number }>(GIVE_UP, [graphs, this.maxAttempts])) {
+      this.onEvent({
+        event: 'failed',
+        worker: this.workerId,
+        run_id: run.run_id,
+        error: `Its process died on each of its ${run.attempts} attempts (maxAttempts ${this.maxAttempts}); resume it directly, or with a worker allowing more attempts.`,
+      });
+    }
+    const [row] = await db.query<ClaimedRun>(CLAIM, [this.workerId, this.leaseMs, graphs, this.maxAttempts]);
     if (!row) return null;
     this.onEvent({ event: 'claimed', worker: this.workerId, run_id: row.run_id, attempt: row.attempts });
     return row;

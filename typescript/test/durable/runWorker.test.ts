@@ -25,7 +25,7 @@ import { backends, freshAppDirectory, useScriptedOpenAI } from '../support/envir
 import { createScratchDatabase } from '../fixtures/helpers.js';
 import type { ModelServer } from '../../../testing/model-server/server.mjs';
 import { MODEL_CALLS, STEPS, STEPPER_INPUT, stepAgent, stepCounts } from './stepAgent.js';
-import { childArgs, conversation, journaledModelCalls, ruleOfCall, runChild, storedJournal } from './support.js';
+import { childArgs, conversation, journaledModelCalls, ruleOfCall, runChild, runRow, storedJournal } from './support.js';
 
 let server: ModelServer;
 // A database of its own: a worker claims any claimable run of its graph, and other suites leave
@@ -49,28 +49,6 @@ const effects = () => join(freshAppDirectory(), 'effects.txt');
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
 const everyStepOnce = (file: string) =>
   assert.deepEqual([...stepCounts(lines(file))], Array.from({ length: STEPS }, (_, i) => [i + 1, 1]));
-
-interface RunRow {
-  status: string;
-  lease_owner: string | null;
-  lease_expires_at: Date | null;
-  attempts: number;
-  graph: string | null;
-}
-
-/** The run's row as stored (the database is released again, so a child can host the embedded store). */
-async function runRow(store: StoreOptions, runId: string): Promise<RunRow | undefined> {
-  const lease = await leaseDatabase(resolveStoreTarget(store));
-  try {
-    const [row] = await lease.db.query<RunRow>(
-      'SELECT status, lease_owner, lease_expires_at, attempts, graph FROM timestep_durable_runs WHERE run_id = $1',
-      [runId],
-    );
-    return row;
-  } finally {
-    await lease.release();
-  }
-}
 
 /** A worker whose events the test keeps (nothing printed). */
 function worker(store: StoreOptions, agents: Agent<any, any>[], options: Partial<ConstructorParameters<typeof RunWorker>[0]> = {}) {
@@ -268,6 +246,29 @@ for (const { name, options: store } of stores()) {
       everyStepOnce(file);
       const row = await runRow(store, runId);
       assert.deepEqual([row?.status, row?.attempts, row?.lease_owner], ['finished', 2, null]);
+    });
+
+    test('a run whose process died on its last allowed attempt is marked failed, not claimed again', { timeout: 120_000 }, async () => {
+      const runId = `gave-up-${randomUUID()}`;
+      const file = effects();
+      const { killed } = await runChild(
+        [...childArgs(store, runId, randomUUID(), file, '--hang-at', '6', '--idempotent', '--lease-ms', '1000')],
+        (line, kill) => line.event === 'step' && line.step === 6 && kill(),
+      );
+      assert.ok(killed);
+      const agents = [stepAgent({ effectsFile: file, idempotent: true })];
+      const { worker: strict, events } = worker(store, agents, { maxAttempts: 1 });
+      // Once the dead holder's lease expires, a worker allowing one attempt fails the run instead of claiming it.
+      await eventually(20_000, async () => ((await strict.runOnce()) === null && (await runRow(store, runId))?.status === 'failed') || null);
+      assert.deepEqual(events.map((event) => [event.event, 'run_id' in event ? event.run_id : null]), [['failed', runId]]);
+      assert.match((events[0] as { error: string }).error, /died on each of its 1 attempts/);
+      assert.deepEqual(await runRow(store, runId).then((row) => [row?.attempts, row?.lease_owner]), [1, null]);
+      assert.equal(await strict.runOnce(), null, 'a failed run at the limit stays failed');
+
+      const { worker: patient } = worker(store, agents, { maxAttempts: 2 });
+      assert.equal(await patient.runOnce(), runId);
+      assert.deepEqual(await runRow(store, runId).then((row) => [row?.status, row?.attempts]), ['finished', 2]);
+      everyStepOnce(file);
     });
   });
 }

@@ -56,12 +56,23 @@ export async function storedJournal(store: StoreOptions, runId: string): Promise
   }
 }
 
-/** The run's status column (`queued`, `running`, `interrupted`, `finished`, `failed`). */
-export async function storedRunStatus(store: StoreOptions, runId: string): Promise<string | undefined> {
+export interface RunRow {
+  status: string;
+  lease_owner: string | null;
+  lease_expires_at: Date | null;
+  attempts: number;
+  graph: string | null;
+}
+
+/** The run's row as stored (the database is released again, so a child can host the embedded store). */
+export async function runRow(store: StoreOptions, runId: string): Promise<RunRow | undefined> {
   const lease = await leaseDatabase(resolveStoreTarget(store));
   try {
-    const rows = await lease.db.query<{ status: string }>('SELECT status FROM timestep_durable_runs WHERE run_id = $1', [runId]);
-    return rows[0]?.status;
+    const [row] = await lease.db.query<RunRow>(
+      'SELECT status, lease_owner, lease_expires_at, attempts, graph FROM timestep_durable_runs WHERE run_id = $1',
+      [runId],
+    );
+    return row;
   } finally {
     await lease.release();
   }

@@ -81,7 +81,8 @@ test(`3 workers (2 TypeScript, 1 Python) on PostgreSQL finish ${RUNS} runs exact
       PYTHONUNBUFFERED: '1',
       PYTHONPATH: join(REPO_ROOT, 'python/tests'),
     };
-    const options = ['--concurrency', '4', '--lease-ms', String(LEASE_MS), '--poll-ms', '100'];
+    // Every kill costs the runs in flight an attempt: allow enough that none is given up.
+    const options = ['--concurrency', '4', '--lease-ms', String(LEASE_MS), '--poll-ms', '100', '--max-attempts', '100'];
 
     // Each slot keeps one worker alive: killed after a random number of claims (and a random delay), then replaced.
     const startSlot = (language: Language): void => {
