@@ -415,6 +415,41 @@ async def test_a_worker_resumes_a_run_whose_worker_was_killed(
     assert row["status"] == "finished" and row["attempts"] == 2
 
 
+async def test_a_run_whose_process_died_on_its_last_allowed_attempt_is_failed_not_claimed(
+    store_options: dict[str, Any], sql: Sql, unique_id: str
+) -> None:
+    file = effects_file()
+    await submit_run(stepper(unique_id, file), STEPPER_INPUT, durable=DurableOptions(unique_id, **store_options), max_turns=30)
+    child = start_worker(store_options, unique_id, file, "--lease-ms", "1000")
+    try:
+        await wait_for(lambda: len(step_counts(file)) >= 5, "the child worker's fifth step")
+    finally:
+        child.kill()
+        child.wait()
+
+    events: list[RunWorkerEvent] = []
+    strict = RunWorker([stepper(unique_id, file)], max_attempts=1, on_event=events.append, **store_options)
+
+    async def given_up() -> None:
+        # Once the dead holder's lease expires, a worker allowing one attempt fails the run instead of claiming it.
+        while (await run_row(sql, unique_id))["status"] != "failed":
+            assert await strict.run_once() is None
+            await asyncio.sleep(0.05)  # polling for the lease to expire, bounded by wait_for
+
+    await asyncio.wait_for(given_up(), timeout=30)
+    assert [(event["event"], event["run_id"]) for event in events] == [("failed", unique_id)]
+    assert "died on each of its 1 attempts" in events[0]["error"]
+    row = await run_row(sql, unique_id)
+    assert row["attempts"] == 1 and row["lease_owner"] is None
+    assert await strict.run_once() is None, "a failed run at the limit stays failed"
+
+    patient = RunWorker([stepper(unique_id, file)], max_attempts=2, on_event=events.append, **store_options)
+    assert await patient.run_once() == unique_id
+    row = await run_row(sql, unique_id)
+    assert row["status"] == "finished" and row["attempts"] == 2
+    assert set(step_counts(file)) == set(range(1, STEPS + 1))
+
+
 async def test_the_worker_command_stops_gracefully_on_sigterm(store_options: dict[str, Any], unique_id: str) -> None:
     child = start_worker(store_options, unique_id, effects_file())
     assert child.stdout is not None

@@ -36,8 +36,8 @@ UPDATE timestep_durable_runs r
   FROM (SELECT run_id FROM timestep_durable_runs c
          WHERE c.graph = ANY(%s::text[])
            AND (c.lease_expires_at IS NULL OR c.lease_expires_at < now())
-           AND (c.status IN ('queued', 'running')
-                OR (c.status = 'failed' AND c.attempts < %s)
+           AND (c.status = 'queued'
+                OR (c.status IN ('running', 'failed') AND c.attempts < %s)
                 OR (c.status = 'interrupted'
                     AND jsonb_array_length(c.pending_approvals) > 0
                     AND NOT EXISTS (
@@ -49,6 +49,15 @@ UPDATE timestep_durable_runs r
          FOR UPDATE SKIP LOCKED) picked
  WHERE r.run_id = picked.run_id
 RETURNING r.run_id, r.agent, r.session_id, r.graph, r.attempts"""
+
+
+# A run whose holder died on its last allowed attempt: it crashed its worker (out of memory, a
+# native fault) as often as a raising run may fail, so it is failed instead of claimed forever.
+_GIVE_UP = """
+UPDATE timestep_durable_runs
+   SET status = 'failed', lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+ WHERE status = 'running' AND lease_expires_at < now() AND attempts >= %s AND graph = ANY(%s::text[])
+RETURNING run_id, attempts"""
 
 
 @dataclass(frozen=True)
@@ -187,7 +196,15 @@ class RunWorker:
 
     async def _claim(self, handle: DatabaseHandle) -> _ClaimedRun | None:
         db = await handle.get()
-        rows = await db.query(_CLAIM, [self.worker_id, self._lease_ms, list(self._agents), self._max_attempts])
+        graphs = list(self._agents)
+        for gave_up in await db.query(_GIVE_UP, [self._max_attempts, graphs]):
+            self._emit({
+                "event": "failed",
+                "run_id": gave_up["run_id"],
+                "error": f"Its process died on each of its {gave_up['attempts']} attempts (max_attempts {self._max_attempts}); "
+                "resume it directly, or with a worker allowing more attempts.",
+            })
+        rows = await db.query(_CLAIM, [self.worker_id, self._lease_ms, graphs, self._max_attempts])
         if not rows:
             return None
         run = _ClaimedRun(**rows[0])
