@@ -377,9 +377,8 @@ async def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 
         pytest.fail(f"timed out waiting for {what}")
 
 
-async def test_a_worker_resumes_a_run_whose_worker_was_killed(
-    store_options: dict[str, Any], sql: Sql, unique_id: str, stepper_server: str
-) -> None:
+async def submit_and_kill_its_worker(store_options: dict[str, Any], unique_id: str) -> Path:
+    """Submits a stepper run and kills (SIGKILL) the child worker running it at its fifth step; the effects file."""
     file = effects_file()
     await submit_run(stepper(unique_id, file), STEPPER_INPUT, durable=DurableOptions(unique_id, **store_options), max_turns=30)
     child = start_worker(store_options, unique_id, file, "--lease-ms", "1000")
@@ -388,6 +387,13 @@ async def test_a_worker_resumes_a_run_whose_worker_was_killed(
     finally:
         child.kill()
         child.wait()
+    return file
+
+
+async def test_a_worker_resumes_a_run_whose_worker_was_killed(
+    store_options: dict[str, Any], sql: Sql, unique_id: str, stepper_server: str
+) -> None:
+    file = await submit_and_kill_its_worker(store_options, unique_id)
     assert (await run_row(sql, unique_id))["status"] == "running"
     journaled = journaled_model_calls(await stored_journal(store_options, unique_id))
     first_request = len(model_requests(stepper_server))
@@ -418,14 +424,7 @@ async def test_a_worker_resumes_a_run_whose_worker_was_killed(
 async def test_a_run_whose_process_died_on_its_last_allowed_attempt_is_failed_not_claimed(
     store_options: dict[str, Any], sql: Sql, unique_id: str
 ) -> None:
-    file = effects_file()
-    await submit_run(stepper(unique_id, file), STEPPER_INPUT, durable=DurableOptions(unique_id, **store_options), max_turns=30)
-    child = start_worker(store_options, unique_id, file, "--lease-ms", "1000")
-    try:
-        await wait_for(lambda: len(step_counts(file)) >= 5, "the child worker's fifth step")
-    finally:
-        child.kill()
-        child.wait()
+    file = await submit_and_kill_its_worker(store_options, unique_id)
 
     events: list[RunWorkerEvent] = []
     strict = RunWorker([stepper(unique_id, file)], max_attempts=1, on_event=events.append, **store_options)

@@ -1,5 +1,6 @@
 import type { Database } from '../store/database.js';
 import type { ResponsesItem } from '../portable-state/responsesItems.js';
+import type { PortableUsage } from '../portable-state/portableRunState.js';
 import { DurableRunConflictError } from './errors.js';
 
 /** Format name and version written into every `segment_started` entry (spec/run-journal). */
@@ -39,18 +40,9 @@ export interface ModelResponseBody {
   /** Absent when the provider gave none. */
   response_id?: string;
   request_id?: string;
-  usage: JournaledUsage;
+  /** As in the portable run state; a details record is absent when all its counts are zero. */
+  usage: PortableUsage;
   output: ResponsesItem[];
-}
-
-/** Usage in the SDKs' snake_case names; a details record is absent when all its counts are zero. */
-export interface JournaledUsage {
-  requests: number;
-  input_tokens: number;
-  output_tokens: number;
-  total_tokens: number;
-  input_tokens_details?: Record<string, number>;
-  output_tokens_details?: Record<string, number>;
 }
 
 /** The entry's key names the call (`<ordinal>:<call id>`); its arguments are in the response that asked for it. */
