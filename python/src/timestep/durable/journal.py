@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -70,9 +71,11 @@ NewRunRow = LeasedRow | QueuedRow
 class RunJournal:
     """The run's entries as read when it was opened, and appends.
 
-    Appends are serialised (tools of one turn may run concurrently) and
-    numbered ``seq = last + 1``, so a second writer of the run collides on the
-    primary key instead of forking its history.
+    Entries are numbered ``seq = last + 1`` when appended, so a second writer
+    of the run collides on the primary key instead of forking its history,
+    and written in order by one queue (tools of one turn may run
+    concurrently); entries waiting in the queue are written together, in one
+    INSERT.
     """
 
     def __init__(self, db: Database, run_id: str, run: DurableRunRow | None, entries: list[JournalEntry]) -> None:
@@ -81,9 +84,17 @@ class RunJournal:
         self.run = run
         self.entries: tuple[JournalEntry, ...] = tuple(entries)
         self._last_seq = entries[-1].seq if entries else 0
-        self._lock = asyncio.Lock()
+        self._unwritten: list[JournalEntry] = []
+        """Appended, numbered, not yet sent to the store."""
+        # The queue: each step runs after the one before it has settled. Steps are tasks, not
+        # holders of a lock, so that one queued without being awaited (``after_stored``) takes
+        # its place in line at once; the set keeps them referenced until they are done.
+        self._tail: asyncio.Task[Any] | None = None
+        self._queued: set[asyncio.Task[Any]] = set()
         self.failure: Exception | None = None
-        """The error of a failed append: the run cannot go on, whatever the SDK made of the error."""
+        """What stopped the journal: a conflict (kept because the SDK may wrap what a tool raised
+        before the caller sees it), a failed write, or work done in the background. Every later
+        write raises it."""
 
     @staticmethod
     async def open(db: Database, run_id: str) -> RunJournal:
@@ -100,7 +111,8 @@ class RunJournal:
     async def create(self, session_id: str | None, body: Json, row: NewRunRow) -> None:
         """Creates the run's row (first segment of a new run) and appends its first entry, atomically."""
         leased = isinstance(row, LeasedRow)
-        async with self._lock:
+
+        async def insert() -> None:
             try:
                 async with self._db.transaction() as tx:
                     await tx.query(
@@ -132,21 +144,77 @@ class RunJournal:
                 raise
             self._last_seq = 1
 
+        await self._in_turn(insert)
+
     async def append(self, segment: int, kind: JournalEntryKind, key: str | None, body: Json) -> None:
-        """Appends one entry after every append already requested."""
-        async with self._lock:
-            seq = self._last_seq + 1
+        """Appends one entry after every entry appended before; returns once all of them are stored."""
+        self.append_unstored(segment, kind, key, body)
+        await self.flush()
+
+    def append_unstored(self, segment: int, kind: JournalEntryKind, key: str | None, body: Json) -> None:
+        """Appends one entry without waiting for the store; the next write (``append``, ``flush``, ``after_stored``) stores it.
+
+        For an entry nothing outside the run has acted on yet, whose loss in a
+        crash costs only a request made again; what does act on it (a tool's
+        side effect, a session write, the segment's end) waits for a write first.
+        """
+        self._last_seq += 1
+        self._unwritten.append(JournalEntry(self._last_seq, segment, kind, key, body))
+
+    async def flush(self) -> None:
+        """Returns once every entry appended so far, and the work queued before, is stored."""
+        await self._in_turn(self._write_unwritten)
+
+    def after_stored(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Runs ``work`` once every entry appended so far is stored, in order with the journal's writes.
+
+        The caller does not wait for it: if it fails, its error becomes
+        ``failure`` and the journal's next write raises it.
+        """
+
+        # Only the entries appended so far: a later one (say a tool's tool_started, appended while
+        # this waits) must not be stored by a step whose work then fails, as if its tool had run.
+        upto = self._last_seq
+
+        async def write_then_work() -> None:
             try:
-                await self._db.query(
-                    "INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body) VALUES (%s, %s, %s, %s, %s, %s::jsonb)",
-                    [self.run_id, seq, segment, kind, key, json.dumps(body)],
-                )
-            except UniqueViolation as error:
-                raise self._failed(self._conflict()) from error
-            except Exception as error:
-                self.failure = error
-                raise
-            self._last_seq = seq
+                await self._write_unwritten(upto)
+                await work()
+            except Exception as error:  # noqa: BLE001 - kept for the next write, which raises it
+                if self.failure is None:
+                    self.failure = error
+
+        self._queue(write_then_work)
+
+    def flush_in_background(self) -> None:
+        """Starts writing every entry appended so far, without waiting for it (as ``after_stored``)."""
+
+        async def nothing() -> None:
+            pass
+
+        self.after_stored(nothing)
+
+    async def _write_unwritten(self, upto: int | None = None) -> None:
+        """Writes the waiting entries (those numbered up to ``upto``), in one INSERT."""
+        if self.failure is not None:
+            raise self.failure
+        entries = [entry for entry in self._unwritten if upto is None or entry.seq <= upto]
+        if not entries:
+            return
+        self._unwritten = self._unwritten[len(entries) :]
+        # One row of placeholders per entry: the values only ever travel as parameters.
+        rows = ", ".join(["(%s, %s, %s, %s, %s, %s::jsonb)"] * len(entries))
+        params: list[object] = []
+        for entry in entries:
+            params += [self.run_id, entry.seq, entry.segment, entry.kind, entry.key, json.dumps(entry.body)]
+        try:
+            await self._db.query(f"INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body) VALUES {rows}", params)
+        except UniqueViolation as error:
+            # The entries are lost and their numbers taken: nothing may be written after them.
+            raise self._failed(self._conflict()) from error
+        except Exception as error:
+            self.failure = error
+            raise
 
     @property
     def db(self) -> Database:
@@ -157,13 +225,43 @@ class RunJournal:
 
         A process whose lease another one has taken since changes nothing.
         """
-        async with self._lock:
+
+        async def update() -> None:
             await self._db.query(
                 "UPDATE timestep_durable_runs SET status = %s, pending_approvals = %s::jsonb,"
                 " lease_owner = NULL, lease_expires_at = NULL, updated_at = now()"
                 " WHERE run_id = %s AND lease_owner = %s",
                 [status, json.dumps(pending), self.run_id, owner],
             )
+
+        # After the queued writes, but whatever stopped the journal: a failed run is recorded as failed.
+        await self._in_turn(update)
+
+    def _queue(self, step: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+        """Runs ``step`` after every step queued before it has settled, whatever their outcome."""
+        previous = self._tail
+
+        async def in_turn() -> None:
+            if previous is not None and not previous.done():
+                await asyncio.wait([previous])
+            await step()
+
+        task = asyncio.ensure_future(in_turn())
+        self._tail = task
+        self._queued.add(task)
+        task.add_done_callback(self._settled)
+        return task
+
+    async def _in_turn(self, step: Callable[[], Awaitable[None]]) -> None:
+        # Shielded: a caller that is cancelled leaves its write to finish, so the steps after it stay in order.
+        await asyncio.shield(self._queue(step))
+
+    def _settled(self, task: asyncio.Task[Any]) -> None:
+        self._queued.discard(task)
+        # Retrieved here so that a step nobody awaits any more (its caller was cancelled) logs no
+        # "exception was never retrieved"; a caller that awaits it still gets the error.
+        if not task.cancelled():
+            task.exception()
 
     def _failed(self, error: Exception) -> Exception:
         self.failure = error
