@@ -283,7 +283,7 @@ async def execute_durably(
             lease = dataclasses.replace(lease, claimed=True)  # held from here on, by this call
             if renewal is None:
                 renewal = LeaseRenewal(db, run_id, lease.owner, lease.lease_ms)
-            replay = RunReplay(journal, plan.segment)
+            replay = RunReplay(journal, plan.segment, stream)
             graph = journaled_agent_graph(agent, replay)
             config = options.get("run_config")
             run_options = {
@@ -293,7 +293,8 @@ async def execute_durably(
             start = plan.start
             if start["max_turns"] is not None:
                 run_options["max_turns"] = start["max_turns"]
-            run_session = await ReplaySession.open(session, start["session"]["items_before"]) if session else None
+            # A streamed run's consumer may read the session as the events come, so its writes are awaited.
+            run_session = await ReplaySession.open(session, start["session"]["items_before"], journal, not stream) if session else None
             run_input = await _segment_input(start, graph, run_id, options.get("context"))
 
             # Bound as defaults: these closures outlive this pass of the loop (a stream ends later).
@@ -301,8 +302,11 @@ async def execute_durably(
                 result: RunResult | RunResultStreaming, plan: _SegmentPlan = plan, opened: RunJournal = journal, owner: str = lease.owner
             ) -> None:
                 outcome: Literal["interrupted", "finished"] = "interrupted" if result.interruptions else "finished"
+                # Stores what is still queued (the last response, session writes) before the run counts as ended.
                 if not plan.ended:
                     await opened.append(plan.segment, "segment_ended", None, {"outcome": outcome})
+                else:
+                    await opened.flush()
                 await stop_renewing()
                 await opened.end(outcome, _pending_of(result), owner)
 
@@ -315,6 +319,7 @@ async def execute_durably(
                 _record_end_of_stream(streamed, finish, fail, handle)
                 return streamed
             result = await Runner.run(graph, run_input, session=run_session, **run_options)
+            await journal.flush()
             if plan.ended and result.interruptions:
                 state = result.to_state()
                 if await _decided_by_store(db, run_id, state):

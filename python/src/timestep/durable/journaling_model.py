@@ -73,7 +73,7 @@ def _response_of(completed: Response, streamed_output: list[TResponseOutputItem]
 
 
 class JournalingModel(Model):
-    """``inner``, with every response journaled before the run sees it, and replayed on resume."""
+    """``inner``, with every response journaled as it arrives, and replayed on resume."""
 
     def __init__(self, inner: Model, replay: RunReplay) -> None:
         self._inner = inner
@@ -158,7 +158,8 @@ class JournalingModel(Model):
             if isinstance(event, ResponseOutputItemDoneEvent):
                 streamed_output.append(event.item)
             elif isinstance(event, ResponseCompletedEvent):
-                # Journaled before the run sees it, so nothing acts on an unrecorded response.
+                # Stored before the run sees it (record_response of a streamed run): the stream's
+                # consumer acts on the events as they come.
                 await self._replay.record_response(_response_of(event.response, streamed_output), input_items)
             yield event
 

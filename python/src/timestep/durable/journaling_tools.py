@@ -46,8 +46,10 @@ def _as_json(output: Any) -> Any:
 def journaled_tool(tool: FunctionTool, replay: RunReplay) -> FunctionTool:
     """A copy of ``tool`` whose calls are journaled by ``replay``.
 
-    ``tool_started`` before it runs and ``tool_result`` after; a call with a
-    recorded result returns it without running. A call that is in doubt
+    ``tool_started`` is stored (with every entry before it) before the tool
+    runs, and ``tool_result`` is appended after (written while the run goes
+    on, unless it is streamed); a call with a recorded result returns it
+    without running. A call that is in doubt
     (started, no result) asks for approval unless the tool is ``idempotent``:
     approving runs it again, rejecting gives the model the SDK's rejection
     message.

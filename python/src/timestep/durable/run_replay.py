@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from agents.items import ModelResponse
 
 from .errors import DurableRunDivergedError
@@ -13,12 +15,16 @@ class RunReplay:
     """Shared by the journaling model and the journaling tools of one run execution.
 
     What the journal already holds is replayed instead of being requested or
-    executed again; everything new is appended before the run acts on it.
+    executed again; everything new is appended as it happens, and stored
+    before anything outside the run (a tool's side effect, a session write,
+    the segment's end) acts on it.
     """
 
-    def __init__(self, journal: RunJournal, segment: int) -> None:
+    def __init__(self, journal: RunJournal, segment: int, streamed: bool) -> None:
         self.journal = journal
         self.segment = segment
+        # A streamed run's consumer sees each response and tool result as it comes: they are stored at once.
+        self._streamed = streamed
         self._responses: dict[int, Json] = {}
         self._results: dict[str, Json] = {}
         # Tool calls an earlier execution started; those without a result are in doubt.
@@ -52,12 +58,20 @@ class RunReplay:
         return response_from_journal(recorded)
 
     async def record_response(self, response: ModelResponse, input_items: int) -> None:
-        """Journals a response that was just received; the run acts on it only after this returns."""
+        """Journals a response that was just received.
+
+        Unless the run is streamed, it is stored with the journal's next write,
+        which comes before anything outside the run acts on it: a tool's
+        ``tool_started``, a session write, the segment's end. (Storing it alone
+        would cost a round trip per turn.)
+        """
         ordinal = self._next_ordinal
         body = response_to_journal(response, ordinal, input_items)
-        await self.journal.append(self.segment, "model_response", str(ordinal), body)
+        self.journal.append_unstored(self.segment, "model_response", str(ordinal), body)
         self._responses[ordinal] = body
         self._next_ordinal += 1
+        if self._streamed:
+            await self.journal.flush()
 
     def tool_key(self, call_id: str) -> str:
         """Journal key of a tool call: the ordinal of the response that asked for it, and its call id.
@@ -87,5 +101,18 @@ class RunReplay:
         await self.journal.append(self.segment, "tool_started", key, body)
 
     async def tool_finished(self, key: str, body: Json) -> None:
-        await self.journal.append(self.segment, "tool_result", key, body)
+        """Journals a tool's result.
+
+        Unless the run is streamed, the run goes on while it is written (its
+        session items wait for it): until it is stored a crash leaves the call
+        in doubt, as a crash just before this would.
+        """
+        self.journal.append_unstored(self.segment, "tool_result", key, body)
         self._results[key] = body
+        if self._streamed:
+            await self.journal.flush()
+        else:
+            self.journal.flush_in_background()
+            # Lets the write go out now rather than at the run's next wait (its next model call, after
+            # the SDK's processing of the turn), which would widen the window that leaves the call in doubt.
+            await asyncio.sleep(0)
