@@ -22,6 +22,7 @@ from durable.durable_support import (
     journaled_model_calls,
     kill_at_step,
     model_requests,
+    rule_of_call,
     run_child,
     store_target,
     stored_journal,
@@ -31,6 +32,7 @@ from durable.step_agent import (
     FINAL_OUTPUT,
     MODEL_CALLS,
     STEPPER_INPUT,
+    STEPS,
     event_summary,
     every_step_once,
     step_agent,
@@ -366,3 +368,93 @@ async def test_a_writer_that_gets_ahead_while_a_tool_runs_stops_the_run_with_a_c
     assert step_counts(file) == {1: 1, 2: 1}, "the run stopped at the write that collided"
     journal = await stored_journal(store_options, run_id)
     assert [entry.kind for entry in journal][-2:] == ["tool_started", "tool_in_doubt"], "its result was not written"
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["run", "stream"])
+async def test_every_turn_is_journaled_in_order_with_no_number_skipped(store_options: dict[str, Any], stream: bool) -> None:
+    # Responses and results wait to be written with the next entry; the journal still reads as one entry per step.
+    run_id = f"in-order-{uuid.uuid4()}"
+    async with DurableSession(**store_options) as session:
+        options = durable(store_options, run_id)
+        result = await consume_result(await run_agent(step_agent(effects()), STEPPER_INPUT, session, stream, durable=options, max_turns=30))
+        assert result.final_output == FINAL_OUTPUT
+    journal = await stored_journal(store_options, run_id)
+    assert [entry.seq for entry in journal] == list(range(1, len(journal) + 1))
+    assert all(entry.segment == 0 for entry in journal)
+    expected: list[tuple[str, str | None]] = [("segment_started", None)]
+    responses = [entry for entry in journal if entry.kind == "model_response"]
+    assert len(responses) == MODEL_CALLS
+    for ordinal, response in enumerate(responses[:STEPS]):
+        [call_id] = [item["call_id"] for item in response.body["output"] if item["type"] == "function_call"]
+        key = f"{ordinal}:{call_id}"
+        expected += [("model_response", str(ordinal)), ("tool_started", key), ("tool_result", key)]
+    expected += [("model_response", str(STEPS)), ("segment_ended", None)]
+    assert [(entry.kind, entry.key) for entry in journal] == expected
+    assert await stored_run_status(store_options, run_id) == "finished"
+
+
+class SessionWriteFailed(Exception):
+    """What the failing session raises, so a test can tell it from any other error."""
+
+
+class FailingSession(DurableSession):
+    """A DurableSession whose write of the items ``fails_on`` picks raises (and stores nothing)."""
+
+    def __init__(self, fails_on: Callable[[list[Any]], bool], session_id: str, **store_options: Any) -> None:
+        super().__init__(session_id, **store_options)
+        self._fails_on = fails_on
+
+    async def add_items(self, items: list[Any]) -> None:
+        if self._fails_on(items):
+            raise SessionWriteFailed(f"session {self.session_id} refused {len(items)} items")
+        await super().add_items(items)
+
+
+def _output_of_step(step: int) -> Callable[[list[Any]], bool]:
+    return lambda items: any(item.get("type") == "function_call_output" and item.get("output") == f"step {step} done" for item in items)
+
+
+def _the_answer(items: list[Any]) -> bool:
+    return any(item.get("role") == "assistant" for item in items)
+
+
+@pytest.mark.parametrize("failing", ["step-2", "answer"])
+async def test_a_session_write_that_fails_in_the_background_fails_the_run_and_a_resume_finishes_it(
+    store_options: dict[str, Any], stepper_server: str, failing: str
+) -> None:
+    # A non-streamed run writes the session while its next model call goes out: the failure must still stop it.
+    run_id = f"session-fails-{uuid.uuid4()}"
+    session_id = str(uuid.uuid4())
+    file = effects()
+    agent = step_agent(file)
+    async with DurableSession(**store_options) as plain:
+        await run_agent(step_agent(effects()), STEPPER_INPUT, plain, max_turns=30)
+        expected = await conversation(plain)
+
+    fails_on = _output_of_step(2) if failing == "step-2" else _the_answer
+    async with FailingSession(fails_on, session_id, **store_options) as session:
+        with pytest.raises(SessionWriteFailed):
+            await run_agent(agent, STEPPER_INPUT, session, durable=durable(store_options, run_id), max_turns=30)
+    assert await stored_run_status(store_options, run_id) == "failed"
+    journal = await stored_journal(store_options, run_id)
+    assert [entry.seq for entry in journal] == list(range(1, len(journal) + 1))
+    assert "segment_ended" not in [entry.kind for entry in journal]
+    journaled = journaled_model_calls(journal)
+    if failing == "step-2":
+        # The next tool's tool_started is the write that met the failure: step 3 never ran, and
+        # nothing after the failed write was stored (no call of step 3 left in doubt).
+        assert step_counts(file) == {1: 1, 2: 1}
+        assert journaled == 2
+        assert (journal[-1].kind, journal[-1].key) == ("tool_result", journal[-2].key)
+    else:
+        assert every_step_once(file)
+        assert journaled == MODEL_CALLS
+
+    before = len(model_requests(stepper_server))
+    async with DurableSession(session_id, **store_options) as session:
+        resumed = await run_agent(agent, [], session, durable=durable(store_options, run_id), max_turns=30)
+        assert resumed.final_output == FINAL_OUTPUT
+        assert model_requests(stepper_server)[before:] == [rule_of_call(n) for n in range(journaled, MODEL_CALLS)]
+        assert every_step_once(file)
+        assert await conversation(session) == expected, "the items of the failed write, stored once"
+    assert await stored_run_status(store_options, run_id) == "finished"
