@@ -74,12 +74,10 @@ def journaled_tool(tool: FunctionTool, replay: RunReplay) -> FunctionTool:
         recorded = replay.recorded_result(key)
         if recorded is not None:
             return recorded.get("output")
-        await replay.tool_started(key, {"call_id": context.tool_call_id, "tool": tool.name, "arguments": arguments})
+        # The key names the call; its arguments are in the response that asked for it (spec/run-journal).
+        await replay.tool_started(key, {"tool": tool.name})
         output = _as_json(await invoke(context, arguments))
-        body: dict[str, Any] = {"call_id": context.tool_call_id}
-        if output is not None:
-            body["output"] = output
-        await replay.tool_finished(key, body)
+        await replay.tool_finished(key, {} if output is None else {"output": output})
         return output
 
     # A shallow copy keeps every other setting (schema, guardrails, timeouts) of the user's tool,
