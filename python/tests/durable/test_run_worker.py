@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from agents import Agent, FunctionTool, SQLiteSession, function_tool, handoff
 from durable.durable_support import journaled_model_calls, model_requests, rule_of_call, stored_journal
-from durable.step_agent import FINAL_OUTPUT, STEPPER_INPUT, STEPS, step_agent, step_counts
+from durable.step_agent import FINAL_OUTPUT, STEPPER_INPUT, STEPS, every_step_once, step_agent, step_counts
 from store_support import REPO, Sql
 
 from timestep import (
@@ -351,8 +351,14 @@ async def test_two_workers_never_claim_one_run_twice(store_options: dict[str, An
         assert journaled_model_calls(await stored_journal(store_options, run_id)) == STEPS + 1
 
 
-def start_worker(store_options: dict[str, Any], name: str, file: Path, *arguments: str) -> subprocess.Popen[str]:
+def start_worker(
+    store_options: dict[str, Any], name: str, file: Path, *arguments: str, hang_at: int | None = None
+) -> subprocess.Popen[str]:
+    """``python -m timestep.worker`` with durable.worker_agents; ``hang_at``: see there."""
     env = {**os.environ, "WORKER_AGENT_NAME": name, "WORKER_EFFECTS_FILE": str(file), "OPENAI_AGENTS_DISABLE_TRACING": "1"}
+    env.pop("WORKER_HANG_AT", None)
+    if hang_at is not None:
+        env["WORKER_HANG_AT"] = str(hang_at)
     env.pop("TIMESTEP_DB_URL", None)
     if store_options.get("connection_string"):
         env["TIMESTEP_DB_URL"] = store_options["connection_string"]
@@ -378,12 +384,18 @@ async def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 
 
 
 async def submit_and_kill_its_worker(store_options: dict[str, Any], unique_id: str) -> Path:
-    """Submits a stepper run and kills (SIGKILL) the child worker running it at its fifth step; the effects file."""
+    """Submits a stepper run and kills (SIGKILL) the child worker running it at its sixth step; the effects file.
+
+    The worker hangs in step 6 before its side effect (its tool_started stored), so the kill
+    lands at that point every time: a kill at any moment may leave a call in doubt, which a
+    resume of this non-idempotent stepper would turn into an approval request.
+    """
     file = effects_file()
     await submit_run(stepper(unique_id, file), STEPPER_INPUT, durable=DurableOptions(unique_id, **store_options), max_turns=30)
-    child = start_worker(store_options, unique_id, file, "--lease-ms", "1000")
+    child = start_worker(store_options, unique_id, file, "--lease-ms", "1000", hang_at=6)
+    hung = file.with_name(file.name + ".hung")
     try:
-        await wait_for(lambda: len(step_counts(file)) >= 5, "the child worker's fifth step")
+        await wait_for(hung.exists, "the child worker's sixth step")
     finally:
         child.kill()
         child.wait()
@@ -399,7 +411,7 @@ async def test_a_worker_resumes_a_run_whose_worker_was_killed(
     first_request = len(model_requests(stepper_server))
 
     events: list[RunWorkerEvent] = []
-    worker = RunWorker([stepper(unique_id, file)], lease_ms=1000, on_event=events.append, **store_options)
+    worker = RunWorker([stepper(unique_id, file, declare_idempotent=True)], lease_ms=1000, on_event=events.append, **store_options)
     claimed: list[str | None] = []
 
     async def claim() -> None:
@@ -415,8 +427,7 @@ async def test_a_worker_resumes_a_run_whose_worker_was_killed(
     sent = set(model_requests(stepper_server)[first_request:])
     for ordinal in range(journaled):
         assert rule_of_call(ordinal) not in sent, f"journaled call {ordinal} was sent again"
-    counts = step_counts(file)
-    assert set(counts) == set(range(1, STEPS + 1))
+    assert every_step_once(file), "step 6, in doubt, run again once (it hung before its effect)"
     row = await run_row(sql, unique_id)
     assert row["status"] == "finished" and row["attempts"] == 2
 
@@ -442,11 +453,11 @@ async def test_a_run_whose_process_died_on_its_last_allowed_attempt_is_failed_no
     assert row["attempts"] == 1 and row["lease_owner"] is None
     assert await strict.run_once() is None, "a failed run at the limit stays failed"
 
-    patient = RunWorker([stepper(unique_id, file)], max_attempts=2, on_event=events.append, **store_options)
+    patient = RunWorker([stepper(unique_id, file, declare_idempotent=True)], max_attempts=2, on_event=events.append, **store_options)
     assert await patient.run_once() == unique_id
     row = await run_row(sql, unique_id)
     assert row["status"] == "finished" and row["attempts"] == 2
-    assert set(step_counts(file)) == set(range(1, STEPS + 1))
+    assert every_step_once(file)
 
 
 async def test_the_worker_command_stops_gracefully_on_sigterm(store_options: dict[str, Any], unique_id: str) -> None:
