@@ -207,10 +207,10 @@ class RunJournal:
         params: list[object] = []
         for entry in entries:
             params += [self.run_id, entry.seq, entry.segment, entry.kind, entry.key, json.dumps(entry.body)]
+        # If this fails, the entries are lost and their numbers taken: nothing may be written after them (failure).
         try:
             await self._db.query(f"INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body) VALUES {rows}", params)
         except UniqueViolation as error:
-            # The entries are lost and their numbers taken: nothing may be written after them.
             raise self._failed(self._conflict()) from error
         except Exception as error:
             self.failure = error
