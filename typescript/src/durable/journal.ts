@@ -193,8 +193,12 @@ export class RunJournal {
    * write fails with its error.
    */
   afterStored(work: () => Promise<void>): void {
+    // Only the entries appended so far: a later one (say a tool's tool_started,
+    // appended while this waits) must not be stored by a step whose work then
+    // fails, as if its tool had run.
+    const upto = this.lastSeq;
     this.serialised(async () => {
-      await this.writeUnwritten();
+      await this.writeUnwritten(upto);
       await work();
     }).catch((error: unknown) => {
       this.failure ??= error;
@@ -206,11 +210,12 @@ export class RunJournal {
     this.afterStored(async () => {});
   }
 
-  private async writeUnwritten(): Promise<void> {
+  /** Writes the waiting entries (those numbered up to `upto`), in one INSERT. */
+  private async writeUnwritten(upto = Infinity): Promise<void> {
     if (this.failure !== null) throw this.failure;
-    const entries = this.unwritten;
+    const entries = this.unwritten.filter((entry) => entry.seq <= upto);
     if (entries.length === 0) return;
-    this.unwritten = [];
+    this.unwritten = this.unwritten.slice(entries.length);
     const params: unknown[] = [this.runId];
     const rows = entries.map(({ seq, segment, kind, key, body }) => {
       params.push(seq, segment, kind, key, JSON.stringify(body));

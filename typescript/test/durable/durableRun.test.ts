@@ -32,6 +32,24 @@ const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') :
 const everyStepOnce = (file: string) =>
   assert.deepEqual([...stepCounts(lines(file))], Array.from({ length: STEPS }, (_, i) => [i + 1, 1]));
 
+/** What `FailingSession` raises, so a test can tell it from any other error. */
+class SessionWriteFailed extends Error {}
+
+/** A DurableSession whose write of the items `failsOn` picks raises (and stores nothing). */
+class FailingSession extends DurableSession {
+  constructor(
+    private readonly failsOn: (items: AgentInputItem[]) => boolean,
+    options: ConstructorParameters<typeof DurableSession>[0],
+  ) {
+    super(options);
+  }
+
+  override async addItems(items: AgentInputItem[]): Promise<void> {
+    if (this.failsOn(items)) throw new SessionWriteFailed(`the session refused ${items.length} items`);
+    await super.addItems(items);
+  }
+}
+
 for (const { name, options: store } of backends()) {
   describe(`durable runs (${name})`, () => {
     const durable = (runId: string) => ({ durable: { runId, ...store }, maxTurns: 30 });
@@ -85,6 +103,71 @@ for (const { name, options: store } of backends()) {
       assert.equal(server.requests.length - before, MODEL_CALLS);
       everyStepOnce(file);
       await session.close();
+    });
+
+    for (const stream of [false, true]) {
+      test(`every step is journaled in order with no number skipped (${stream ? 'streamed' : 'not streamed'})`, async () => {
+        // Responses and results wait to be written with the next entry; the journal still reads as one entry per step.
+        const runId = `in-order-${randomUUID()}`;
+        const session = new DurableSession(store);
+        const result = await consumeResult(await runAgent(stepAgent({ effectsFile: effects() }), STEPPER_INPUT, session, stream, durable(runId)));
+        assert.equal(result.finalOutput, 'All 20 steps are recorded.');
+        const journal = await storedJournal(store, runId);
+        assert.deepEqual(
+          journal.map((entry) => entry.seq),
+          journal.map((_, index) => index + 1),
+        );
+        const keys = journal.filter((entry) => entry.kind === 'tool_started').map((entry) => entry.key);
+        const expected: Array<[string, string | null]> = [['segment_started', null]];
+        for (let ordinal = 0; ordinal < STEPS; ordinal++) {
+          assert.ok(keys[ordinal]?.startsWith(`${ordinal}:`), `step ${ordinal + 1}'s call is keyed by its model call`);
+          expected.push(['model_response', String(ordinal)], ['tool_started', keys[ordinal]!], ['tool_result', keys[ordinal]!]);
+        }
+        expected.push(['model_response', String(STEPS)], ['segment_ended', null]);
+        assert.deepEqual(
+          journal.map((entry) => [entry.kind, entry.key]),
+          expected,
+        );
+        assert.equal((await runRow(store, runId))?.status, 'finished');
+        await session.close();
+      });
+    }
+
+    test('a session write that fails in the background fails the run, and a resume stores its items once', async () => {
+      // A run that is not streamed writes the session in the background (this SDK writes it once, at
+      // the run's end): the failure must still fail the run, and the resume replays without calls.
+      const reference = new DurableSession(store);
+      await runAgent(stepAgent({ effectsFile: effects() }), STEPPER_INPUT, reference, false, { maxTurns: 30 });
+      const expected = await conversation(reference);
+      await reference.close();
+
+      const runId = `session-fails-${randomUUID()}`;
+      const sessionId = randomUUID();
+      const file = effects();
+      const agent = stepAgent({ effectsFile: file });
+      const holdsTheAnswer = (items: AgentInputItem[]) => items.some((item) => 'role' in item && item.role === 'assistant');
+      const session = new FailingSession(holdsTheAnswer, { sessionId, ...store });
+      await assert.rejects(runAgent(agent, STEPPER_INPUT, session, false, durable(runId)), SessionWriteFailed);
+      await session.close();
+      assert.equal((await runRow(store, runId))?.status, 'failed');
+      const journal = await storedJournal(store, runId);
+      assert.deepEqual(
+        journal.map((entry) => entry.seq),
+        journal.map((_, index) => index + 1),
+      );
+      assert.ok(!journal.some((entry) => entry.kind === 'segment_ended'), 'a run whose items were not stored did not end');
+      assert.equal(journaledModelCalls(journal), MODEL_CALLS);
+      everyStepOnce(file);
+
+      const before = server.requests.length;
+      const resumedSession = new DurableSession({ sessionId, ...store });
+      const resumed = await runAgent(agent, [], resumedSession, false, durable(runId));
+      assert.equal(resumed.finalOutput, 'All 20 steps are recorded.');
+      assert.equal(server.requests.length, before, 'every model call was replayed');
+      everyStepOnce(file);
+      assert.deepEqual(await conversation(resumedSession), expected, 'the items of the failed write, stored once');
+      assert.equal((await runRow(store, runId))?.status, 'finished');
+      await resumedSession.close();
     });
 
     test('a resumed stream continues from the offset the client gives, with no event twice', async () => {
