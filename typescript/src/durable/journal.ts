@@ -1,6 +1,5 @@
 import type { Database } from '../store/database.js';
 import type { ResponsesItem } from '../portable-state/responsesItems.js';
-import type { PortableUsage } from '../portable-state/portableRunState.js';
 import { DurableRunConflictError } from './errors.js';
 
 /** Format name and version written into every `segment_started` entry (spec/run-journal). */
@@ -32,23 +31,36 @@ export interface SegmentStartedBody {
   max_turns: number | null;
 }
 
+/** The entry's key is the response's ordinal: its position in the run, counting every segment (0, 1, 2, …). */
 export interface ModelResponseBody {
-  /** Position of the response in the run, counting every segment: 0, 1, 2, … */
-  ordinal: number;
   /** How many input items the request had: a replay that differs has diverged. */
   input_items: number;
   /** Absent when the provider gave none. */
   response_id?: string;
   request_id?: string;
-  /** As in the portable run state; a details record is absent when all its counts are zero. */
-  usage: PortableUsage;
+  usage: JournalUsage;
   output: ResponsesItem[];
 }
 
-/** The entry's key names the call (`<ordinal>:<call id>`); its arguments are in the response that asked for it. */
-export interface ToolStartedBody {
-  tool: string;
+/**
+ * The SDKs' usage in snake_case, each field absent when it holds what a
+ * reader assumes: `requests` 1, `total_tokens` input + output, a details
+ * record all zeros.
+ */
+export interface JournalUsage {
+  requests?: number;
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens?: number;
+  input_tokens_details?: Record<string, number>;
+  output_tokens_details?: Record<string, number>;
 }
+
+/**
+ * Empty: the entry's key names the call (`<ordinal>:<call id>`), and the
+ * tool and its arguments are in the response that asked for it.
+ */
+export type ToolStartedBody = Record<string, never>;
 
 export interface ToolResultBody {
   /** What the tool returned, as JSON; absent when it returned nothing. */

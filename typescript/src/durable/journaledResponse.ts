@@ -1,6 +1,6 @@
 import { Usage, type AgentInputItem, type AgentOutputItem, type ModelResponse } from '@openai/agents';
 import { fromResponsesItem, toResponsesItem } from '../portable-state/responsesItems.js';
-import type { ModelResponseBody } from './journal.js';
+import type { JournalUsage, ModelResponseBody } from './journal.js';
 
 /**
  * A model response as a journal entry and back. The output is kept in the
@@ -31,25 +31,28 @@ function journaledDetails(details: Details): Record<string, number> | undefined 
  * instructions) is left out: it was most of an entry, and a response
  * journaled by Python never had one.
  */
-export function responseToJournal(response: ModelResponse, ordinal: number, inputItems: number): ModelResponseBody {
-  const { usage } = response;
-  const inputDetails = journaledDetails(usage.inputTokensDetails);
-  const outputDetails = journaledDetails(usage.outputTokensDetails);
+export function responseToJournal(response: ModelResponse, inputItems: number): ModelResponseBody {
   return {
-    ordinal,
     input_items: inputItems,
     ...(response.responseId ? { response_id: response.responseId } : {}),
     ...(response.requestId ? { request_id: response.requestId } : {}),
-    usage: {
-      requests: usage.requests,
-      input_tokens: usage.inputTokens,
-      output_tokens: usage.outputTokens,
-      total_tokens: usage.totalTokens,
-      ...(inputDetails ? { input_tokens_details: inputDetails } : {}),
-      ...(outputDetails ? { output_tokens_details: outputDetails } : {}),
-    },
+    usage: usageToJournal(response.usage),
     // Output items are input items of the next turn; the same converter serves both.
     output: response.output.map((item) => toResponsesItem(item as AgentInputItem)),
+  };
+}
+
+/** Usage without the fields that hold what a reader assumes when they are absent (`JournalUsage`). */
+function usageToJournal(usage: Usage): JournalUsage {
+  const inputDetails = journaledDetails(usage.inputTokensDetails);
+  const outputDetails = journaledDetails(usage.outputTokensDetails);
+  return {
+    ...(usage.requests !== 1 ? { requests: usage.requests } : {}),
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    ...(usage.totalTokens !== usage.inputTokens + usage.outputTokens ? { total_tokens: usage.totalTokens } : {}),
+    ...(inputDetails ? { input_tokens_details: inputDetails } : {}),
+    ...(outputDetails ? { output_tokens_details: outputDetails } : {}),
   };
 }
 
@@ -57,10 +60,10 @@ export function responseFromJournal(body: ModelResponseBody): ModelResponse {
   const { usage } = body;
   return {
     usage: new Usage({
-      requests: usage.requests,
+      requests: usage.requests ?? 1,
       input_tokens: usage.input_tokens,
       output_tokens: usage.output_tokens,
-      total_tokens: usage.total_tokens,
+      total_tokens: usage.total_tokens ?? usage.input_tokens + usage.output_tokens,
       input_tokens_details: usage.input_tokens_details ?? { cached_tokens: 0 },
       output_tokens_details: usage.output_tokens_details ?? { reasoning_tokens: 0 },
     }),

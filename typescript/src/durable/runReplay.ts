@@ -23,7 +23,7 @@ export class RunReplay {
     private readonly streamed: boolean,
   ) {
     for (const entry of journal.entries) {
-      if (entry.kind === 'model_response') this.responses.set(entry.body.ordinal, entry.body);
+      if (entry.kind === 'model_response') this.responses.set(Number(entry.key), entry.body);
       else if (entry.kind === 'tool_result') this.results.set(entry.key!, entry.body);
       else if (entry.kind === 'tool_started') this.startedEarlier.add(entry.key!);
       else if (entry.kind === 'tool_in_doubt') this.reportedInDoubt.add(entry.key!);
@@ -38,7 +38,7 @@ export class RunReplay {
     if (!recorded) return undefined;
     if (recorded.input_items !== inputItems) {
       throw new DurableRunDivergedError(
-        `Durable run ${this.journal.runId} diverged from its journal: model call ${recorded.ordinal} was recorded ` +
+        `Durable run ${this.journal.runId} diverged from its journal: model call ${this.nextOrdinal} was recorded ` +
           `with ${recorded.input_items} input items, the replay asks with ${inputItems}. Something the agent does ` +
           'between model calls is not deterministic (see "Durable runs" in the README).',
         this.journal.runId,
@@ -56,7 +56,7 @@ export class RunReplay {
    */
   async recordResponse(response: ModelResponse, inputItems: number): Promise<void> {
     const ordinal = this.nextOrdinal;
-    const body = responseToJournal(response, ordinal, inputItems);
+    const body = responseToJournal(response, inputItems);
     this.journal.appendUnstored(this.segment, 'model_response', String(ordinal), body);
     this.responses.set(ordinal, body);
     this.nextOrdinal++;

@@ -24,12 +24,17 @@ def _journaled_details(details: Json) -> Json | None:
 
 
 def usage_to_journal(usage: Usage) -> Json:
-    journaled: Json = {
-        "requests": usage.requests,
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "total_tokens": usage.total_tokens,
-    }
+    """Usage without the fields that hold what a reader assumes when they are absent.
+
+    ``requests`` 1, ``total_tokens`` input + output, a details record all zeros.
+    """
+    journaled: Json = {}
+    if usage.requests != 1:
+        journaled["requests"] = usage.requests
+    journaled["input_tokens"] = usage.input_tokens
+    journaled["output_tokens"] = usage.output_tokens
+    if usage.total_tokens != usage.input_tokens + usage.output_tokens:
+        journaled["total_tokens"] = usage.total_tokens
     for name, details in (
         ("input_tokens_details", usage.input_tokens_details.model_dump(mode="json", exclude_none=True)),
         ("output_tokens_details", usage.output_tokens_details.model_dump(mode="json", exclude_none=True)),
@@ -39,8 +44,9 @@ def usage_to_journal(usage: Usage) -> Json:
     return journaled
 
 
-def response_to_journal(response: ModelResponse, ordinal: int, input_items: int) -> Json:
-    body: Json = {"ordinal": ordinal, "input_items": input_items}
+def response_to_journal(response: ModelResponse, input_items: int) -> Json:
+    """The entry's body; its key is the response's ordinal."""
+    body: Json = {"input_items": input_items}
     # Ids are left out when the provider gave none, as the TypeScript writer does.
     if response.response_id:
         body["response_id"] = response.response_id
@@ -69,9 +75,10 @@ def _output_item(item: Json) -> TResponseOutputItem:
 
 def response_from_journal(body: Json) -> ModelResponse:
     usage: dict[str, Any] = body["usage"]
+    assumed = {"requests": 1, "total_tokens": usage.get("input_tokens", 0) + usage.get("output_tokens", 0)}
     return ModelResponse(
         output=[_output_item(item) for item in body["output"]],
-        usage=deserialize_usage(usage),
+        usage=deserialize_usage({**assumed, **usage}),
         response_id=body.get("response_id"),
         request_id=body.get("request_id"),
     )

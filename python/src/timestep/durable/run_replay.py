@@ -32,7 +32,7 @@ class RunReplay:
         self._reported_in_doubt: set[str] = set()
         for entry in journal.entries:
             if entry.kind == "model_response":
-                self._responses[int(entry.body["ordinal"])] = entry.body
+                self._responses[int(str(entry.key))] = entry.body
             elif entry.kind == "tool_result" and entry.key is not None:
                 self._results[entry.key] = entry.body
             elif entry.kind == "tool_started" and entry.key is not None:
@@ -49,7 +49,7 @@ class RunReplay:
             return None
         if recorded["input_items"] != input_items:
             raise DurableRunDivergedError(
-                f"Durable run {self.journal.run_id} diverged from its journal: model call {recorded['ordinal']} "
+                f"Durable run {self.journal.run_id} diverged from its journal: model call {self._next_ordinal} "
                 f"was recorded with {recorded['input_items']} input items, the replay asks with {input_items}. "
                 'Something the agent does between model calls is not deterministic (see "Durable runs" in the README).',
                 self.journal.run_id,
@@ -66,7 +66,7 @@ class RunReplay:
         would cost a round trip per turn.)
         """
         ordinal = self._next_ordinal
-        body = response_to_journal(response, ordinal, input_items)
+        body = response_to_journal(response, input_items)
         self.journal.append_unstored(self.segment, "model_response", str(ordinal), body)
         self._responses[ordinal] = body
         self._next_ordinal += 1

@@ -1,0 +1,51 @@
+"""A model response as a journal body and back, in this version's trimmed form and in earlier versions' forms."""
+
+from __future__ import annotations
+
+from agents.items import ModelResponse
+from agents.usage import Usage, deserialize_usage
+from openai.types.responses import ResponseFunctionToolCall
+
+from timestep.durable.journaled_response import response_from_journal, response_to_journal
+
+CALL = {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "record_step", "arguments": '{"step":1}', "status": "completed"}
+
+
+def test_usage_fields_holding_what_a_reader_assumes_are_left_out_and_restored() -> None:
+    response = ModelResponse(
+        output=[ResponseFunctionToolCall(**CALL)],  # type: ignore[arg-type]
+        usage=Usage(requests=1, input_tokens=20, output_tokens=6, total_tokens=26),
+        response_id="resp_1",
+    )
+    body = response_to_journal(response, 1)
+    assert body == {"input_items": 1, "response_id": "resp_1", "usage": {"input_tokens": 20, "output_tokens": 6}, "output": [CALL]}
+    usage = response_from_journal(body).usage
+    assert (usage.requests, usage.input_tokens, usage.output_tokens, usage.total_tokens) == (1, 20, 6, 26)
+    assert (usage.input_tokens_details.cached_tokens, usage.output_tokens_details.reasoning_tokens) == (0, 0)
+
+
+def test_usage_that_differs_from_the_assumed_values_is_kept() -> None:
+    counts = {"requests": 2, "input_tokens": 20, "output_tokens": 6, "total_tokens": 30}
+    usage = deserialize_usage({**counts, "input_tokens_details": {"cached_tokens": 4}})
+    body = response_to_journal(ModelResponse(output=[], usage=usage, response_id=None), 3)
+    assert {key: body["usage"][key] for key in counts} == counts
+    assert body["usage"]["input_tokens_details"]["cached_tokens"] == 4
+    replayed = response_from_journal(body).usage
+    assert (replayed.requests, replayed.total_tokens, replayed.input_tokens_details.cached_tokens) == (2, 30, 4)
+
+
+def test_a_body_in_an_earlier_versions_form_still_replays() -> None:
+    # The ordinal and every usage count in the body, null ids, the JS SDK's raw provider response.
+    older = {
+        "ordinal": 0,
+        "input_items": 1,
+        "response_id": None,
+        "request_id": None,
+        "provider_data": {"id": "resp_1"},
+        "usage": {"requests": 1, "input_tokens": 20, "output_tokens": 6, "total_tokens": 27, "input_tokens_details": {"cached_tokens": 0}},
+        "output": [CALL],
+    }
+    replayed = response_from_journal(older)
+    assert replayed.response_id is None
+    assert (replayed.usage.requests, replayed.usage.total_tokens) == (1, 27)
+    assert [item.model_dump(mode="json", exclude_unset=True) for item in replayed.output] == [CALL]
