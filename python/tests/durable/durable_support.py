@@ -136,8 +136,8 @@ async def conversation(session: DurableSession) -> list[dict[str, Any]]:
     return normalise_conversation([dict(item) for item in await session.get_items()], ["Durable Stepper"])
 
 
-KILLS = int(os.environ.get("TIMESTEP_KILL_LOOPS", "5"))
-"""Kills per kill loop: 5 by default (CI), TIMESTEP_KILL_LOOPS=50 for the full run."""
+KILLS = int(os.environ.get("TIMESTEP_KILL_LOOPS", "50"))
+"""Kills per kill loop: 50, as CI runs it (TIMESTEP_KILL_LOOPS=N for fewer or more)."""
 
 
 def _random(seed: int) -> Callable[[], float]:

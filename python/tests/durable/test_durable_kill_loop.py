@@ -1,7 +1,7 @@
 """kill -9 during a twenty-turn tool-using durable run, resumed by the next Python process each time.
 
 Twin of typescript/test/durable/killLoop.test.ts: TIMESTEP_KILL_LOOPS kills per
-store (default 5; TIMESTEP_KILL_LOOPS=50 for the full run).
+store (50, as CI runs it; TIMESTEP_KILL_LOOPS=N for fewer or more).
 """
 
 from __future__ import annotations

@@ -23,11 +23,11 @@ import {
  * (or resumes) the run and is killed at random points — while starting and
  * replaying, right after a step's tool started, a little later (journal
  * writes, model calls) — and is resumed by the next child until the run is
- * done. TIMESTEP_KILL_LOOPS kills per store (CI: 5; TIMESTEP_KILL_LOOPS=50 for
- * the full run). The scripted model server answers each of the run's 21 model
+ * done. 50 kills per store, as CI runs it (TIMESTEP_KILL_LOOPS=N for fewer or
+ * more). The scripted model server answers each of the run's 21 model
  * calls with its own rule, so its request log shows which calls were sent.
  */
-const KILLS = Number(process.env.TIMESTEP_KILL_LOOPS ?? 5);
+const KILLS = Number(process.env.TIMESTEP_KILL_LOOPS ?? 50);
 
 let server: ModelServer;
 before(async () => {
