@@ -155,21 +155,19 @@ export class RunJournal {
   /** Creates the run's row (first segment of a new run) and appends its first entry, atomically. */
   async create(sessionId: string | null, body: SegmentStartedBody, row: NewRunRow): Promise<void> {
     await this.serialised(async () => {
+      const leased = row.status === 'running';
       try {
-        await this.db.transaction(async (tx) => {
-          const leased = row.status === 'running';
-          await tx.query(
-            `INSERT INTO timestep_durable_runs
+        // One statement, so one round trip: it is atomic like a transaction of two INSERTs.
+        await this.db.query(
+          `WITH run AS (
+             INSERT INTO timestep_durable_runs
                (run_id, session_id, agent, status, graph, lease_owner, lease_expires_at, attempts)
-             VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6::text IS NULL THEN NULL ELSE now() + $7 * interval '1 millisecond' END, $8)`,
-            [this.runId, sessionId, body.agent, row.status, row.graph, leased ? row.owner : null, leased ? row.leaseMs : 0, leased ? 1 : 0],
-          );
-          await tx.query(
-            `INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body)
-             VALUES ($1, 1, 0, 'segment_started', NULL, $2::jsonb)`,
-            [this.runId, JSON.stringify(body)],
-          );
-        });
+             VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6::text IS NULL THEN NULL ELSE now() + $7 * interval '1 millisecond' END, $8)
+             RETURNING run_id)
+           INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body)
+           SELECT run_id, 1, 0, 'segment_started', NULL, $9::jsonb FROM run`,
+          [this.runId, sessionId, body.agent, row.status, row.graph, leased ? row.owner : null, leased ? row.leaseMs : 0, leased ? 1 : 0, JSON.stringify(body)],
+        );
       } catch (error) {
         throw this.conflictOr(error);
       }

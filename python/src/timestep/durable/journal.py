@@ -114,29 +114,29 @@ class RunJournal:
 
         async def insert() -> None:
             try:
-                async with self._db.transaction() as tx:
-                    await tx.query(
-                        "INSERT INTO timestep_durable_runs"
-                        " (run_id, session_id, agent, status, graph, lease_owner, lease_expires_at, attempts)"
-                        " VALUES (%s, %s, %s, %s, %s, %s,"
-                        " CASE WHEN %s THEN now() + %s * interval '1 millisecond' END, %s)",
-                        [
-                            self.run_id,
-                            session_id,
-                            body["agent"],
-                            "running" if leased else "queued",
-                            row.graph,
-                            row.owner if isinstance(row, LeasedRow) else None,
-                            leased,
-                            row.lease_ms if isinstance(row, LeasedRow) else 0,
-                            1 if leased else 0,
-                        ],
-                    )
-                    await tx.query(
-                        "INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body)"
-                        " VALUES (%s, 1, 0, 'segment_started', NULL, %s::jsonb)",
-                        [self.run_id, json.dumps(body)],
-                    )
+                # One statement, so one round trip: it is atomic like a transaction of two INSERTs.
+                await self._db.query(
+                    "WITH run AS ("
+                    " INSERT INTO timestep_durable_runs"
+                    " (run_id, session_id, agent, status, graph, lease_owner, lease_expires_at, attempts)"
+                    " VALUES (%s, %s, %s, %s, %s, %s,"
+                    " CASE WHEN %s THEN now() + %s * interval '1 millisecond' END, %s)"
+                    " RETURNING run_id)"
+                    " INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body)"
+                    " SELECT run_id, 1, 0, 'segment_started', NULL, %s::jsonb FROM run",
+                    [
+                        self.run_id,
+                        session_id,
+                        body["agent"],
+                        "running" if leased else "queued",
+                        row.graph,
+                        row.owner if isinstance(row, LeasedRow) else None,
+                        leased,
+                        row.lease_ms if isinstance(row, LeasedRow) else 0,
+                        1 if leased else 0,
+                        json.dumps(body),
+                    ],
+                )
             except UniqueViolation as error:
                 raise self._failed(self._conflict()) from error
             except Exception as error:
