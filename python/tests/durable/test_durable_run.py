@@ -7,7 +7,10 @@ shows which calls were sent; the tool's effects file shows which steps ran.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import socket
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -322,11 +325,49 @@ async def test_a_journal_of_an_unknown_version_is_refused(store_options: dict[st
     assert len(await stored_journal(store_options, run_id)) == 1, "nothing was written"
 
 
+async def test_a_lease_this_process_no_longer_renews_is_taken_over_at_once_and_one_it_renews_is_not(
+    store_options: dict[str, Any], sql: Sql
+) -> None:
+    run_id = f"own-lease-{uuid.uuid4()}"
+    session_id = str(uuid.uuid4())
+    file = effects()
+    at_step_3 = asyncio.Event()
+    release_step_3 = asyncio.Event()
+
+    async def block_at_step_3(step: int) -> None:
+        if step == 3:
+            at_step_3.set()
+            await release_step_3.wait()
+
+    options = durable(store_options, run_id)
+    async with DurableSession(session_id, **store_options) as session, DurableSession(session_id, **store_options) as other:
+        blocking = step_agent(file, on_step=block_at_step_3)
+        driving = asyncio.ensure_future(run_agent(blocking, STEPPER_INPUT, session, durable=options, max_turns=30))
+        await at_step_3.wait()
+        # Driven by a call of this process: another call here is refused, as one of another process would be.
+        with pytest.raises(DurableRunConflictError):
+            await run_agent(step_agent(file), [], other, durable=options, max_turns=30)
+        release_step_3.set()
+        assert (await driving).final_output == FINAL_OUTPUT
+
+        # A lease of this process that no call renews (a call that ended while the store was away
+        # could not release it) does not make the next call wait for it to expire.
+        abandoned = f"{socket.gethostname()}/{os.getpid()}/{'0' * 16}"
+        await sql(
+            "UPDATE timestep_durable_runs SET status = 'running', lease_owner = %s, lease_expires_at = now() + interval '1 hour'"
+            " WHERE run_id = %s",
+            (abandoned, run_id),
+        )
+        resumed = await run_agent(step_agent(file), [], other, durable=options, max_turns=30)
+        assert resumed.final_output == FINAL_OUTPUT
+    assert await stored_run_status(store_options, run_id) == "finished"
+    assert every_step_once(file)
+    assert journaled_model_calls(await stored_journal(store_options, run_id)) == MODEL_CALLS
+
+
 async def test_two_resumers_driving_one_run_at_once_still_make_each_side_effect_once(
     store_options: dict[str, Any],
 ) -> None:
-    import asyncio
-
     run_id = f"race-{uuid.uuid4()}"
     session_id = str(uuid.uuid4())
     file = effects()

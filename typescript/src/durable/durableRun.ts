@@ -170,13 +170,13 @@ async function planSegment(
 
 /**
  * Takes the run's lease for a direct call, refusing (nothing written) a live
- * lease of another owner unless that owner is a dead process of this host.
+ * lease of another owner unless that owner no longer drives the run (`ownerIsGone`).
  */
 async function holdLease(journal: RunJournal, lease: LeaseHolder): Promise<void> {
   if (lease.claimed) return;
   const run = journal.run!;
   const held = run.lease_live && run.lease_owner !== null && run.lease_owner !== lease.owner;
-  const stale = held && ownerIsGone(run.lease_owner!) ? run.lease_owner : null;
+  const stale = held && ownerIsGone(run.lease_owner!, journal.runId) ? run.lease_owner : null;
   if (!(await takeLease(journal.db, journal.runId, lease.owner, lease.leaseMs, stale))) {
     throw new DurableRunConflictError(
       `Durable run ${journal.runId} is being driven by ${run.lease_owner ?? 'another process'} (its lease is live). ` +

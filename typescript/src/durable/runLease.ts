@@ -15,14 +15,22 @@ export function newLeaseOwner(): string {
   return `${hostname()}/${process.pid}/${randomBytes(8).toString('hex')}`;
 }
 
+/** Leases this process renews, as `<run id> <owner>`: the runs it is driving now. */
+const drivenHere = new Set<string>();
+const drivenKey = (runId: string, owner: string) => `${runId} ${owner}`;
+
 /**
- * The owner is a process of this host that no longer exists: its lease is
- * stale even if not expired (what a caller resuming right after a crash sees).
+ * The owner of `runId`'s lease no longer drives it, so the lease is stale
+ * even if not expired: a process of this host that no longer exists (what a
+ * caller resuming right after a crash sees), or this process when it renews
+ * no such lease (a call that ended while the store was away, unable to
+ * release it).
  */
-export function ownerIsGone(owner: string): boolean {
+export function ownerIsGone(owner: string, runId: string): boolean {
   const [host, pidText] = owner.split('/');
   const pid = Number(pidText);
-  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return !drivenHere.has(drivenKey(runId, owner));
   try {
     process.kill(pid, 0); // signal 0 only checks that the process exists
     return false;
@@ -67,8 +75,11 @@ export async function takeLease(
 export class LeaseRenewal {
   private readonly timer: NodeJS.Timeout;
   private renewing: Promise<unknown> = Promise.resolve();
+  private readonly key: string;
 
   constructor(db: Queryable, runId: string, owner: string, leaseMs: number) {
+    this.key = drivenKey(runId, owner);
+    drivenHere.add(this.key);
     this.timer = setInterval(() => {
       this.renewing = db
         .query(
@@ -85,6 +96,7 @@ export class LeaseRenewal {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    drivenHere.delete(this.key);
     await this.renewing;
   }
 }

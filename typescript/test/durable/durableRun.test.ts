@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { AgentInputItem, CallModelInputFilter } from '@openai/agents';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import {
   DurableRunConflictError,
   DurableRunDivergedError,
@@ -16,6 +17,7 @@ import {
   runAgent,
 } from '../../src/index.js';
 import { toResponsesItem } from '../../src/portable-state/responsesItems.js';
+import { leaseDatabase, resolveStoreTarget } from '../../src/store/connect.js';
 import { backends, freshAppDirectory, useScriptedOpenAI } from '../support/environment.js';
 import type { ModelServer } from '../../../testing/model-server/server.mjs';
 import { MODEL_CALLS, STEPS, STEPPER_INPUT, eventSummary, stepAgent, stepCounts } from './stepAgent.js';
@@ -335,6 +337,50 @@ for (const { name, options: store } of backends()) {
       everyStepOnce(file);
       assert.equal(journaledModelCalls(await storedJournal(store, runId)), MODEL_CALLS);
       await Promise.all(sessions.map((session) => session.close()));
+    });
+
+    test('a lease this process holds but no longer renews is taken over at once; one it renews is not', async () => {
+      const runId = `own-lease-${randomUUID()}`;
+      const sessionId = randomUUID();
+      const file = effects();
+      let reachedStep3!: () => void;
+      const atStep3 = new Promise<void>((resolve) => (reachedStep3 = resolve));
+      let releaseStep3!: () => void;
+      const step3Released = new Promise<void>((resolve) => (releaseStep3 = resolve));
+      const blocking = stepAgent({
+        effectsFile: file,
+        onStep: async (step) => {
+          if (step !== 3) return;
+          reachedStep3();
+          await step3Released;
+        },
+      });
+      const session = new DurableSession({ sessionId, ...store });
+      const driving = runAgent(blocking, STEPPER_INPUT, session, false, durable(runId));
+      await atStep3;
+      // Driven by a call of this process: another call here is refused, as one of another process would be.
+      const other = new DurableSession({ sessionId, ...store });
+      await assert.rejects(runAgent(stepAgent({ effectsFile: file }), [], other, false, durable(runId)), DurableRunConflictError);
+      releaseStep3();
+      assert.equal((await driving).finalOutput, 'All 20 steps are recorded.');
+
+      // A lease of this process that no call renews (a call that ended while the store was away
+      // could not release it) does not make the next call wait for it to expire.
+      const abandoned = `${hostname()}/${process.pid}/${'0'.repeat(16)}`;
+      const lease = await leaseDatabase(resolveStoreTarget(store));
+      await lease.db.query(
+        `UPDATE timestep_durable_runs SET status = 'running', lease_owner = $2, lease_expires_at = now() + interval '1 hour' WHERE run_id = $1`,
+        [runId, abandoned],
+      );
+      await lease.release();
+      const before = server.requests.length;
+      const resumed = await runAgent(stepAgent({ effectsFile: file }), [], other, false, durable(runId));
+      assert.equal(resumed.finalOutput, 'All 20 steps are recorded.');
+      assert.equal(server.requests.length, before);
+      const row = await runRow(store, runId);
+      assert.deepEqual([row?.status, row?.lease_owner], ['finished', null]);
+      everyStepOnce(file);
+      await Promise.all([session.close(), other.close()]);
     });
 
     test('resuming with other input or another session is refused and changes nothing stored', async () => {

@@ -4,9 +4,14 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Agent, RunContext, RunState } from '@openai/agents';
-import { RunStateStore, StoreUnavailableError } from '../../src/index.js';
-import { REPO_ROOT, freshAppDirectory } from '../support/environment.js';
+import { DurableSession, RunStateStore, StoreUnavailableError, runAgent } from '../../src/index.js';
+import type { ModelServer } from '../../../testing/model-server/server.mjs';
+import { REPO_ROOT, freshAppDirectory, useScriptedOpenAI } from '../support/environment.js';
+import { MODEL_CALLS, STEPPER_INPUT, STEPS, stepAgent, stepCounts } from '../durable/stepAgent.js';
+import { ruleOfCall } from '../durable/support.js';
 
 /**
  * PostgreSQL stopping in the middle of a run: a clear error and no partial
@@ -17,6 +22,7 @@ const CLUSTER = join(REPO_ROOT, 'testing/postgres/cluster.sh');
 let dataDir: string;
 let port: number;
 let url: string;
+let server: ModelServer;
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -36,8 +42,12 @@ before(async () => {
   dataDir = join(parent, 'pg');
   port = await freePort();
   url = startCluster();
+  server = await useScriptedOpenAI('durable-twenty-steps');
 });
-after(() => stopCluster());
+after(async () => {
+  stopCluster();
+  await server.close();
+});
 
 test('PostgreSQL going away mid-run gives StoreUnavailableError, writes nothing, and the next save after it returns works', async () => {
   const agent = new Agent({ name: 'Saver', instructions: 'Saves checkpoints.' });
@@ -59,4 +69,48 @@ test('PostgreSQL going away mid-run gives StoreUnavailableError, writes nothing,
   const latest = await store.load();
   assert.equal((latest._context.context as { checkpoint: number }).checkpoint, 2);
   await store.close();
+});
+
+test('PostgreSQL going away mid durable run: StoreUnavailableError, and once it is back the same process resumes the run at once', async () => {
+  const runId = `faults-durable-${randomUUID()}`;
+  const sessionId = randomUUID();
+  const file = join(freshAppDirectory(), 'effects.txt');
+  let stopped = false;
+  // The idempotent tool stops the server during step 3, after the step's side effect: its result cannot be stored.
+  const agent = stepAgent({
+    effectsFile: file,
+    idempotent: true,
+    onStep: (step) => {
+      if (step === 3 && !stopped) {
+        stopped = true;
+        stopCluster();
+      }
+    },
+  });
+  const options = { durable: { runId, connectionString: url }, maxTurns: 30 };
+  const first = new DurableSession({ sessionId, connectionString: url });
+  await assert.rejects(runAgent(agent, STEPPER_INPUT, first, false, options), (error: unknown) => {
+    assert.ok(error instanceof StoreUnavailableError, `got ${String(error)}`);
+    assert.match(error.message, /unavailable/);
+    return true;
+  });
+  await first.close();
+
+  startCluster();
+  const before = server.requests.length;
+  const session = new DurableSession({ sessionId, connectionString: url });
+  const resumed = await runAgent(agent, [], session, false, options);
+  assert.equal(resumed.finalOutput, 'All 20 steps are recorded.');
+  assert.deepEqual(
+    server.requests.slice(before).map((request) => request.ruleId),
+    Array.from({ length: MODEL_CALLS - 3 }, (_, n) => ruleOfCall(n + 3)),
+    'the three journaled model calls were not sent again',
+  );
+  const counts = stepCounts(readFileSync(file, 'utf8'));
+  assert.deepEqual(
+    [...counts],
+    Array.from({ length: STEPS }, (_, i) => [i + 1, i === 2 ? 2 : 1]),
+    'step 3, in doubt and idempotent, ran again; every other step once',
+  );
+  await session.close();
 });

@@ -173,14 +173,14 @@ async def _hold_lease(journal: RunJournal, lease: LeaseHolder) -> None:
     """Takes the run's lease for a direct call.
 
     Refuses (nothing written) a live lease of another owner unless that owner
-    is a dead process of this host.
+    no longer drives the run (``owner_is_gone``).
     """
     if lease.claimed:
         return
     run = journal.run
     assert run is not None
     held = run.lease_live and run.lease_owner is not None and run.lease_owner != lease.owner
-    stale = run.lease_owner if held and run.lease_owner is not None and owner_is_gone(run.lease_owner) else None
+    stale = run.lease_owner if held and run.lease_owner is not None and owner_is_gone(run.lease_owner, journal.run_id) else None
     if not await take_lease(journal.db, journal.run_id, lease.owner, lease.lease_ms, stale):
         raise DurableRunConflictError(
             f"Durable run {journal.run_id} is being driven by {run.lease_owner or 'another process'} (its lease is "

@@ -26,15 +26,26 @@ def new_lease_owner() -> str:
     return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(8)}"
 
 
-def owner_is_gone(owner: str) -> bool:
-    """The owner is a process of this host that no longer exists: its lease is stale even if not expired."""
+_driven_here: set[tuple[str, str]] = set()
+"""Leases this process renews, as ``(run id, owner)``: the runs it is driving now."""
+
+
+def owner_is_gone(owner: str, run_id: str) -> bool:
+    """The owner of ``run_id``'s lease no longer drives it, so the lease is stale even if not expired.
+
+    That is a process of this host that no longer exists (what a caller resuming
+    right after a crash sees), or this process when it renews no such lease (a
+    call that ended while the store was away, unable to release it).
+    """
     host, _, rest = owner.partition("/")
     pid_text = rest.partition("/")[0]
     if host != socket.gethostname() or not pid_text.isdigit():
         return False
     pid = int(pid_text)
-    if pid <= 0 or pid == os.getpid():
+    if pid <= 0:
         return False
+    if pid == os.getpid():
+        return (run_id, owner) not in _driven_here
     try:
         os.kill(pid, 0)  # signal 0 only checks that the process exists
     except ProcessLookupError:
@@ -73,6 +84,8 @@ class LeaseRenewal:
     """Renews ``owner``'s lease every ``lease_ms / 3`` until stopped."""
 
     def __init__(self, db: Queryable, run_id: str, owner: str, lease_ms: int) -> None:
+        self._key = (run_id, owner)
+        _driven_here.add(self._key)
         self._task = asyncio.ensure_future(self._renew(db, run_id, owner, lease_ms))
 
     @staticmethod
@@ -89,6 +102,7 @@ class LeaseRenewal:
                 )
 
     async def stop(self) -> None:
+        _driven_here.discard(self._key)
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
