@@ -16,9 +16,12 @@ from pathlib import Path
 import psycopg
 import pytest
 from agents import Agent
+from durable.durable_support import model_requests, rule_of_call
+from durable.step_agent import FINAL_OUTPUT, MODEL_CALLS, STEPPER_INPUT, STEPS, step_agent, step_counts
 from store_support import REPO
 
 from timestep import (
+    DurableOptions,
     DurableSession,
     IncompatibleStoreError,
     RunStateStore,
@@ -26,6 +29,7 @@ from timestep import (
     StoreUnavailableError,
     app_directory,
     resolve_store_target,
+    run_agent,
 )
 from timestep.store.connect import lease_database
 from timestep.store.connection_string import redact_connection_string
@@ -244,3 +248,34 @@ async def test_one_database_per_target_is_shared_until_the_last_release(postgres
     assert fourth.db is not first.db  # the last release closed it; a new one was opened
     await fourth.release()
 
+
+
+async def test_a_durable_run_whose_server_stops_midway_resumes_in_this_process_once_it_is_back(
+    cluster: Cluster, stepper_server: str
+) -> None:
+    run_id = f"faults-durable-{uuid.uuid4()}"
+    session_id = str(uuid.uuid4())
+    file = Path(tempfile.mkdtemp(prefix="ts-faults-")) / "effects.txt"
+    stopped = False
+
+    async def stop_during_step_3(step: int) -> None:
+        # After the step's side effect would start: its result cannot be stored.
+        nonlocal stopped
+        if step == 3 and not stopped:
+            stopped = True
+            await asyncio.to_thread(cluster.stop)
+
+    agent = step_agent(file, on_step=stop_during_step_3, declare_idempotent=True)
+    options = DurableOptions(run_id=run_id, connection_string=cluster.url)
+    async with DurableSession(session_id, connection_string=cluster.url) as session:
+        with pytest.raises(StoreUnavailableError, match="unavailable"):
+            await run_agent(agent, STEPPER_INPUT, session, durable=options, max_turns=30)
+
+    await asyncio.to_thread(cluster.start)
+    before = len(model_requests(stepper_server))
+    async with DurableSession(session_id, connection_string=cluster.url) as session:
+        resumed = await run_agent(agent, [], session, durable=options, max_turns=30)
+    assert resumed.final_output == FINAL_OUTPUT
+    assert model_requests(stepper_server)[before:] == [rule_of_call(n) for n in range(3, MODEL_CALLS)], "journaled calls not sent again"
+    # Step 3 was in doubt and its tool idempotent, so it ran again; every other step once.
+    assert step_counts(file) == {step: 2 if step == 3 else 1 for step in range(1, STEPS + 1)}
