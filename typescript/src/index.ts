@@ -32,5 +32,6 @@ export {
   DurableRunMismatchError,
   DurableRunDivergedError,
   DurableRunUnsupportedError,
+  DurableRunUnreadableError,
 } from './durable/errors.js';
 export { durableStreamEvents, type DurableStreamEvent } from './durable/durableStreamEvents.js';

@@ -49,12 +49,14 @@ from timestep import (
     DurableRunConflictError,
     DurableRunDivergedError,
     DurableRunMismatchError,
+    DurableRunUnreadableError,
     DurableRunUnsupportedError,
     DurableSession,
     InvalidIdentifierError,
     consume_result,
     durable_stream_events,
     run_agent,
+    submit_run,
 )
 
 pytestmark = pytest.mark.usefixtures("stepper_server")
@@ -306,25 +308,6 @@ async def test_what_durable_runs_cannot_journal_is_refused_before_anything_is_wr
     assert await stored_journal(store_options, run_id) == ()
 
 
-async def test_a_journal_of_an_unknown_version_is_refused(store_options: dict[str, Any], sql: Sql) -> None:
-    run_id = f"future-{uuid.uuid4()}"
-    agent = step_agent(effects())
-    assert await stored_journal(store_options, run_id) == ()  # also starts the embedded store's server for `sql`
-    # What a later Timestep might write: the same layout name, a version this one does not know.
-    await sql(
-        "INSERT INTO timestep_durable_runs (run_id, session_id, agent, status) VALUES (%s, NULL, %s, 'running')",
-        (run_id, agent.name),
-    )
-    start = {"format": "timestep.run-journal", "version": 2, "agent": agent.name, "input": [], "state": None}
-    await sql(
-        "INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body) VALUES (%s, 1, 0, 'segment_started', NULL, %s::jsonb)",
-        (run_id, json.dumps({**start, "session": None, "max_turns": None})),
-    )
-    with pytest.raises(DurableRunUnsupportedError, match="version 2"):
-        await run_agent(agent, [], None, durable=durable(store_options, run_id))
-    assert len(await stored_journal(store_options, run_id)) == 1, "nothing was written"
-
-
 async def test_a_lease_this_process_no_longer_renews_is_taken_over_at_once_and_one_it_renews_is_not(
     store_options: dict[str, Any], sql: Sql
 ) -> None:
@@ -363,6 +346,40 @@ async def test_a_lease_this_process_no_longer_renews_is_taken_over_at_once_and_o
     assert await stored_run_status(store_options, run_id) == "finished"
     assert every_step_once(file)
     assert journaled_model_calls(await stored_journal(store_options, run_id)) == MODEL_CALLS
+
+
+@pytest.mark.parametrize(
+    ("damage", "params", "message"),
+    [
+        (
+            "UPDATE timestep_run_journal SET body = jsonb_set(body, '{version}', '2') WHERE run_id = %s AND seq = 1",
+            (),
+            r"entry 1 \(segment_started\).*journal version 2.*upgrade Timestep",
+        ),
+        (
+            "INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body) VALUES (%s, 2, 0, 'model_response', '0', %s::jsonb)",
+            (json.dumps({"input_items": 1, "usage": {"input_tokens": 1, "output_tokens": 1}}),),
+            r"entry 2 \(model_response\).*output is not a list of items",
+        ),
+    ],
+    ids=["newer-version", "response-without-output"],
+)
+async def test_a_journal_this_version_cannot_read_is_refused_naming_the_entry_and_nothing_is_written(
+    store_options: dict[str, Any], sql: Sql, stepper_server: str, damage: str, params: tuple[Any, ...], message: str
+) -> None:
+    run_id = f"unreadable-{uuid.uuid4()}"
+    agent = step_agent(effects())
+    await submit_run(agent, STEPPER_INPUT, durable=durable(store_options, run_id), max_turns=30)
+    await sql(damage, (run_id, *params))
+    journal_before = await stored_journal(store_options, run_id)
+    before = len(model_requests(stepper_server))
+    with pytest.raises(DurableRunUnreadableError, match=message) as raised:
+        await run_agent(agent, [], durable=durable(store_options, run_id), max_turns=30)
+    assert "Nothing was written" in str(raised.value)
+    assert len(model_requests(stepper_server)) == before, "no model call"
+    assert await stored_journal(store_options, run_id) == journal_before
+    [(status, attempts, owner)] = await sql("SELECT status, attempts, lease_owner FROM timestep_durable_runs WHERE run_id = %s", (run_id,))
+    assert (status, attempts, owner) == ("queued", 0, None)
 
 
 async def test_two_resumers_driving_one_run_at_once_still_make_each_side_effect_once(

@@ -28,6 +28,7 @@ import {
   type SegmentStartedBody,
 } from './journal.js';
 import { journaledAgentGraph, refuseUnjournalableGraph } from './journaledAgentGraph.js';
+import { checkReadable } from './journalFormat.js';
 import { LeaseRenewal, checkLeaseMs, newLeaseOwner, ownerIsGone, takeLease } from './runLease.js';
 import { JournalingModel, JournalingModelProvider } from './journalingModel.js';
 import { ReplaySession } from './replaySession.js';
@@ -270,6 +271,7 @@ export async function executeDurably(
     // are all decided by stored decisions continues with the next segment in the same call.
     for (;;) {
       journal = await RunJournal.open(db, runId);
+      checkReadable(journal);
       const plan = await planSegment(journal, agent, segmentInput, session, options.maxTurns ?? null, lease);
       lease = { ...lease, claimed: true }; // held from here on, by this call
       renewal ??= new LeaseRenewal(db, runId, lease.owner, lease.leaseMs);

@@ -38,3 +38,11 @@ export class DurableRunDivergedError extends DurableRunError {}
  * conversations). Nothing was written.
  */
 export class DurableRunUnsupportedError extends DurableRunError {}
+
+/**
+ * The run's journal cannot be read by this version of Timestep: it was
+ * written by a newer one (a journal version above the one this reads), or an
+ * entry is not what its kind requires (edited or damaged by hand). Nothing was
+ * written; upgrade Timestep, or repair the entry the message names.
+ */
+export class DurableRunUnreadableError extends DurableRunError {}

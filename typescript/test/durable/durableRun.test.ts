@@ -10,11 +10,13 @@ import {
   DurableRunDivergedError,
   DurableRunMismatchError,
   DurableRunUnsupportedError,
+  DurableRunUnreadableError,
   InvalidIdentifierError,
   DurableSession,
   consumeResult,
   durableStreamEvents,
   runAgent,
+  submitRun,
 } from '../../src/index.js';
 import { toResponsesItem } from '../../src/portable-state/responsesItems.js';
 import { leaseDatabase, resolveStoreTarget } from '../../src/store/connect.js';
@@ -381,6 +383,49 @@ for (const { name, options: store } of backends()) {
       assert.deepEqual([row?.status, row?.lease_owner], ['finished', null]);
       everyStepOnce(file);
       await Promise.all([session.close(), other.close()]);
+    });
+
+    test('a journal this version cannot read is refused with DurableRunUnreadableError, naming the entry, and nothing is written', async () => {
+      const agent = stepAgent({ effectsFile: effects() });
+      const damage = async (runId: string, sql: string, params: unknown[]) => {
+        const lease = await leaseDatabase(resolveStoreTarget(store));
+        await lease.db.query(sql, [runId, ...params]);
+        await lease.release();
+      };
+      const cases: Array<[string, (runId: string) => Promise<void>, RegExp]> = [
+        [
+          'newer version',
+          (runId) => damage(runId, `UPDATE timestep_run_journal SET body = jsonb_set(body, '{version}', '2') WHERE run_id = $1 AND seq = 1`, []),
+          /entry 1 \(segment_started\).*journal version 2.*upgrade Timestep/,
+        ],
+        [
+          'response without output',
+          (runId) =>
+            damage(
+              runId,
+              `INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body) VALUES ($1, 2, 0, 'model_response', '0', $2::jsonb)`,
+              [JSON.stringify({ input_items: 1, usage: { input_tokens: 1, output_tokens: 1 } })],
+            ),
+          /entry 2 \(model_response\).*output is not a list of items/,
+        ],
+      ];
+      for (const [name, damageJournal, message] of cases) {
+        const runId = `unreadable-${randomUUID()}`;
+        await submitRun(agent, STEPPER_INPUT, null, { runId, ...store }, { maxTurns: 30 });
+        await damageJournal(runId);
+        const journalBefore = await storedJournal(store, runId);
+        const before = server.requests.length;
+        await assert.rejects(runAgent(agent, [], null, false, durable(runId)), (error: unknown) => {
+          assert.ok(error instanceof DurableRunUnreadableError, `${name}: got ${String(error)}`);
+          assert.match(error.message, message);
+          assert.match(error.message, /Nothing was written/);
+          return true;
+        });
+        assert.equal(server.requests.length, before, `${name}: no model call`);
+        assert.deepEqual(await storedJournal(store, runId), journalBefore, `${name}: the journal is as it was`);
+        const row = await runRow(store, runId);
+        assert.deepEqual([row?.status, row?.attempts, row?.lease_owner], ['queued', 0, null], `${name}: the run row is as it was`);
+      }
     });
 
     test('resuming with other input or another session is refused and changes nothing stored', async () => {

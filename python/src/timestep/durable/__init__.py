@@ -7,6 +7,7 @@ from .errors import (
     DurableRunDivergedError,
     DurableRunError,
     DurableRunMismatchError,
+    DurableRunUnreadableError,
     DurableRunUnsupportedError,
 )
 from .graph_fingerprint import graph_fingerprint
@@ -18,6 +19,7 @@ __all__ = [
     "DurableRunDivergedError",
     "DurableRunError",
     "DurableRunMismatchError",
+    "DurableRunUnreadableError",
     "DurableRunUnsupportedError",
     "DurableStreamEvent",
     "durable_stream_events",

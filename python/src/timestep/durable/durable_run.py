@@ -28,6 +28,7 @@ from ..store.run_state_store import _pending_approvals_of as pending_approvals_o
 from .errors import DurableRunConflictError, DurableRunMismatchError, DurableRunUnsupportedError
 from .graph_fingerprint import graph_fingerprint
 from .journal import RUN_JOURNAL_FORMAT, RUN_JOURNAL_VERSION, Json, LeasedRow, QueuedRow, RunJournal
+from .journal_format import check_readable
 from .journaled_agent_graph import journaled_agent_graph, refuse_unjournalable_graph
 from .journaling_model import JournalingModel, JournalingModelProvider
 from .replay_session import ReplaySession, every_item
@@ -142,13 +143,6 @@ async def _plan_segment(
     if journal.run.session_id != session_id:
         raise mismatch(f"it runs in session {journal.run.session_id or '(none)'}, this call passes {session_id or '(none)'}")
     starts = [entry for entry in journal.entries if entry.kind == "segment_started"]
-    for entry in starts:
-        if entry.body.get("format") != RUN_JOURNAL_FORMAT or entry.body.get("version") != RUN_JOURNAL_VERSION:
-            raise DurableRunUnsupportedError(
-                f"Durable run {run_id} was journaled as {entry.body.get('format')} version "
-                f"{entry.body.get('version')}, which this Timestep does not know; resume it with a newer one.",
-                run_id,
-            )
     last = starts[-1]
     ended = next((e for e in journal.entries if e.kind == "segment_ended" and e.segment == last.segment), None)
     if isinstance(input, RunState):
@@ -279,6 +273,7 @@ async def execute_durably(
         # are all decided by stored decisions continues with the next segment in the same call.
         while True:
             journal = await RunJournal.open(db, run_id)
+            check_readable(journal)
             plan = await _plan_segment(journal, agent, segment_input, session, options.get("max_turns"), lease)
             lease = dataclasses.replace(lease, claimed=True)  # held from here on, by this call
             if renewal is None:

@@ -47,3 +47,12 @@ class DurableRunUnsupportedError(DurableRunError):
     MCP servers, local shell/computer/apply-patch tools, server-managed
     conversations. Nothing was written.
     """
+
+
+class DurableRunUnreadableError(DurableRunError):
+    """The run's journal cannot be read by this version of Timestep.
+
+    It was written by a newer one (a journal version above the one this reads),
+    or an entry is not what its kind requires (edited or damaged by hand).
+    Nothing was written; upgrade Timestep, or repair the entry the message names.
+    """
