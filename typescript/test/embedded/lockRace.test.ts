@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { EmbeddedLock } from '../../src/store/embeddedLock.js';
 import { REPO_ROOT, freshAppDirectory, spawnScript } from '../support/environment.js';
@@ -107,15 +108,29 @@ function procStat(pid: number): string[] | null {
 }
 
 test('a lock whose holder is a zombie (exited, not yet reaped by its parent) is taken over', async () => {
-  // The shell starts a child that exits at once, then becomes `sleep`, which never reaps it.
-  const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The shell starts a child that waits for a line on fd 3, then becomes `sleep`, which never reaps
+  // it. Only once the shell is `sleep` does the test let the child exit: had the child exited while
+  // the shell still ran, the shell could have reaped it.
+  const parent = spawn('sh', ['-c', 'read line <&3 & echo $!; exec sleep 60 3<&-'], { stdio: ['ignore', 'pipe', 'inherit', 'pipe'] });
   try {
     const zombiePid = Number(await new Promise<string>((resolve) => createInterface({ input: parent.stdout! }).once('line', resolve)));
     const giveUpAt = Date.now() + 30_000;
-    while (procStat(zombiePid)?.[0] !== 'Z') {
-      assert.ok(Date.now() < giveUpAt, `process ${zombiePid} never became a zombie`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    const waitFor = async (what: string, done: () => boolean) => {
+      while (!done()) {
+        assert.ok(Date.now() < giveUpAt, what);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    const command = () => {
+      try {
+        return readFileSync(`/proc/${parent.pid}/comm`, 'utf8').trim();
+      } catch {
+        return null;
+      }
+    };
+    await waitFor(`the shell ${parent.pid} never became sleep`, () => command() === 'sleep');
+    (parent.stdio[3] as Writable).end('exit\n');
+    await waitFor(`process ${zombiePid} never became a zombie`, () => procStat(zombiePid)?.[0] === 'Z');
     const lockPath = join(freshAppDirectory(), 'pglite.lock');
     const holder = { pid: zombiePid, host: hostname(), startTicks: Number(procStat(zombiePid)![19]), command: 'zombie', acquiredAt: 'now' };
     writeFileSync(lockPath, JSON.stringify(holder));
