@@ -58,7 +58,7 @@ export function journaledTool(tool: FunctionTool<any, any, any>, replay: RunRepl
       const key = replay.toolKey(callId);
       const recorded = replay.recordedResult(key);
       if (recorded) return recorded.output;
-      await replay.toolStarted(key, {});
+      await replay.toolStarted(key);
       const output = asJson(await tool.invoke(runContext, input, details));
       await replay.toolFinished(key, output === undefined ? {} : { output });
       return output;

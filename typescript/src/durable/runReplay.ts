@@ -1,5 +1,5 @@
 import type { ModelResponse } from '@openai/agents';
-import type { ModelResponseBody, RunJournal, ToolResultBody, ToolStartedBody } from './journal.js';
+import type { ModelResponseBody, RunJournal, ToolResultBody } from './journal.js';
 import { DurableRunDivergedError } from './errors.js';
 import { responseFromJournal, responseToJournal } from './journaledResponse.js';
 
@@ -88,8 +88,9 @@ export class RunReplay {
     await this.journal.append(this.segment, 'tool_in_doubt', key, body);
   }
 
-  toolStarted(key: string, body: ToolStartedBody): Promise<void> {
-    return this.journal.append(this.segment, 'tool_started', key, body);
+  /** Stores that the call `key` is about to run (with every entry before it); the tool runs after this resolves. */
+  toolStarted(key: string): Promise<void> {
+    return this.journal.append(this.segment, 'tool_started', key, {});
   }
 
   /**

@@ -97,8 +97,9 @@ class RunReplay:
         self._reported_in_doubt.add(key)
         await self.journal.append(self.segment, "tool_in_doubt", key, body)
 
-    async def tool_started(self, key: str, body: Json) -> None:
-        await self.journal.append(self.segment, "tool_started", key, body)
+    async def tool_started(self, key: str) -> None:
+        """Stores that the call ``key`` is about to run (with every entry before it); the tool runs after this returns."""
+        await self.journal.append(self.segment, "tool_started", key, {})
 
     async def tool_finished(self, key: str, body: Json) -> None:
         """Journals a tool's result.
