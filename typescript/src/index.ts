@@ -34,4 +34,4 @@ export {
   DurableRunUnsupportedError,
   DurableRunUnreadableError,
 } from './durable/errors.js';
-export { durableStreamEvents, type DurableStreamEvent } from './durable/durableStreamEvents.js';
+export { durableStreamEvents, type DurableStreamEvent, type DurableStreamPosition } from './durable/durableStreamEvents.js';

@@ -32,6 +32,7 @@ import { checkReadable } from './journalFormat.js';
 import { LeaseRenewal, checkLeaseMs, newLeaseOwner, ownerIsGone, takeLease } from './runLease.js';
 import { JournalingModel, JournalingModelProvider } from './journalingModel.js';
 import { ReplaySession } from './replaySession.js';
+import { streamSegments } from './durableStreamEvents.js';
 import { RunReplay } from './runReplay.js';
 
 /** The `durable` option of `runAgent`. */
@@ -58,6 +59,8 @@ interface SegmentPlan {
   start: SegmentStartedBody;
   /** The segment already ended (finished or interrupted): this execution only replays it. */
   ended: boolean;
+  /** It ended waiting for approvals. */
+  interrupted: boolean;
 }
 
 /** How this call holds the run's lease. */
@@ -130,7 +133,7 @@ async function planSegment(
     const start = await startBody(input);
     const { owner, leaseMs } = lease;
     await journal.create(start.session?.id ?? null, start, { status: 'running', graph: graphFingerprint(agent), owner, leaseMs });
-    return { segment: 0, start, ended: false };
+    return { segment: 0, start, ended: false, interrupted: false };
   }
 
   const mismatch = (what: string) =>
@@ -156,7 +159,7 @@ async function planSegment(
     const start = await startBody(input);
     await holdLease(journal, lease);
     await journal.append(last.segment + 1, 'segment_started', null, start);
-    return { segment: last.segment + 1, start, ended: false };
+    return { segment: last.segment + 1, start, ended: false, interrupted: false };
   }
   const start = last.body as SegmentStartedBody;
   // Whatever segment it is in, a run is resumed with the input it started with (or []).
@@ -166,7 +169,8 @@ async function planSegment(
     throw mismatch('the input differs from the one it was started with (pass the same input, or [])');
   }
   await holdLease(journal, lease);
-  return { segment: last.segment, start, ended: ended !== undefined };
+  const interrupted = ended?.kind === 'segment_ended' && ended.body.outcome === 'interrupted';
+  return { segment: last.segment, start, ended: ended !== undefined, interrupted };
 }
 
 /**
@@ -267,6 +271,10 @@ export async function executeDurably(
   try {
     const db = await handle.get();
     let segmentInput = input;
+    // A streamed call replays a segment that ended waiting for approvals without streaming it
+    // first: if stored decisions decide every pending call, it streams the continuation instead.
+    // Otherwise it replays the segment again, streamed, to return the interruption.
+    let streamInterruption = false;
     // Each pass executes one segment; a pass that replays an interrupted segment whose calls
     // are all decided by stored decisions continues with the next segment in the same call.
     for (;;) {
@@ -275,7 +283,8 @@ export async function executeDurably(
       const plan = await planSegment(journal, agent, segmentInput, session, options.maxTurns ?? null, lease);
       lease = { ...lease, claimed: true }; // held from here on, by this call
       renewal ??= new LeaseRenewal(db, runId, lease.owner, lease.leaseMs);
-      const replay = new RunReplay(journal, plan.segment, stream);
+      const streamed = stream && !(plan.interrupted && !streamInterruption);
+      const replay = new RunReplay(journal, plan.segment, streamed);
       const graph = journaledAgentGraph(agent, replay);
       const { config } = runner;
       const journaling = new Runner({
@@ -291,7 +300,7 @@ export async function executeDurably(
         ...options,
         ...(start.max_turns !== null ? { maxTurns: start.max_turns } : {}),
         // A streamed run's consumer may read the session as the events come, so its writes are awaited.
-        ...(session ? { session: await ReplaySession.open(session, start.session!.items_before, journal, !stream) } : {}),
+        ...(session ? { session: await ReplaySession.open(session, start.session!.items_before, journal, !streamed) } : {}),
       };
       const opened = journal;
       const finish = async (result: RunResult<any, any> | StreamedRunResult<any, any>) => {
@@ -302,8 +311,9 @@ export async function executeDurably(
         await stopRenewing();
         await opened.end(outcome, pendingApprovalsOf(result), lease.owner);
       };
-      if (stream) {
+      if (streamed) {
         const result = await journaling.run(graph, runInput, { ...runOptions, stream: true });
+        streamSegments.set(result, plan.segment);
         // The stream's consumer drives the run; its end is recorded when it comes.
         void result.completed
           .then(
@@ -318,6 +328,10 @@ export async function executeDurably(
       await opened.flush();
       if (plan.ended && result.interruptions.length > 0 && (await decidedByStore(db, runId, result))) {
         segmentInput = result.state;
+        continue;
+      }
+      if (stream) {
+        streamInterruption = true;
         continue;
       }
       await finish(result);

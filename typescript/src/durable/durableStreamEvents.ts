@@ -1,41 +1,73 @@
 import type { RunStreamEvent, StreamedRunResult } from '@openai/agents';
 import { isReplayedModelEvent } from './journalingModel.js';
 
+/** The segment each durable stream executes (see `DurableStreamEvent.segment`). */
+export const streamSegments = new WeakMap<StreamedRunResult<any, any>, number>();
+
+/** Where a client stands in a durable run's stream: the next event it wants. */
+export interface DurableStreamPosition {
+  segment: number;
+  offset: number;
+}
+
 /** One event of a durable run's stream. */
 export interface DurableStreamEvent {
   /**
-   * Position of the event among the run's item and agent events (0, 1, …),
-   * the same in every execution of the run; `null` for raw model events
+   * The run's segment the event belongs to: 0 from its start, one more each
+   * time it continues after approvals (with a `RunState`, or with decisions
+   * stored by `timestep runs approve|reject` on a resume).
+   */
+  segment: number;
+  /**
+   * Position of the event among the segment's item and agent events (0, 1,
+   * …), the same in every execution of the run; `null` for raw model events
    * (text deltas), which only a live model call produces.
    */
   offset: number | null;
   event: RunStreamEvent;
 }
 
+function firstOffset(from: number | DurableStreamPosition, segment: number): number {
+  const position = typeof from === 'number' ? { segment, offset: from } : from;
+  const { offset } = position;
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(position.segment) || position.segment < 0) {
+    throw new RangeError(
+      `durableStreamEvents: from must be a non-negative integer offset or { segment, offset } of such integers, got ${JSON.stringify(from)}.`,
+    );
+  }
+  if (position.segment > segment) {
+    throw new RangeError(
+      `durableStreamEvents: this stream executes segment ${segment} of its run, before the position ${JSON.stringify(from)}; ` +
+        'a resume always streams the run\'s latest segment, so the position belongs to another run.',
+    );
+  }
+  // The client has seen nothing of a segment later than its position: it gets all of it.
+  return position.segment === segment ? offset : 0;
+}
+
 /**
  * Reads a streamed durable run (`runAgent(..., true, { durable })`) with
- * offsets, starting at offset `from`. A client that keeps the offset of the
- * last event it handled resumes the run after a crash and passes that offset
- * + 1: it gets every later event once and none it already had. Raw model
- * events of calls replayed from the journal are left out (the client saw
- * that call's output already); a call that was in flight when the process
- * died streams again from its start. Offsets count one `runAgent` call's
- * stream: a run continued with a `RunState` (after approvals) starts at 0.
+ * positions, starting at `from`: an offset in this stream's segment, or a
+ * `{ segment, offset }` position. A client that keeps the position after the
+ * last event it handled resumes the run after a crash (or after approvals)
+ * and passes it: it gets every later event once and none it already had.
+ * Raw model events of calls replayed from the journal are left out (the
+ * client saw that call's output already); a call that was in flight when the
+ * process died streams again from its start.
  */
 export async function* durableStreamEvents(
   result: StreamedRunResult<any, any>,
-  from = 0,
+  from: number | DurableStreamPosition = 0,
 ): AsyncGenerator<DurableStreamEvent> {
-  if (!Number.isSafeInteger(from) || from < 0) {
-    throw new RangeError(`durableStreamEvents: from must be a non-negative integer offset, got ${String(from)}.`);
-  }
+  const segment = streamSegments.get(result) ?? 0;
+  const first = firstOffset(from, segment);
   let next = 0;
   for await (const event of result) {
     if (event.type === 'raw_model_stream_event') {
-      if (next >= from && !isReplayedModelEvent(event.data)) yield { offset: null, event };
+      if (next >= first && !isReplayedModelEvent(event.data)) yield { segment, offset: null, event };
       continue;
     }
     const offset = next++;
-    if (offset >= from) yield { offset, event };
+    if (offset >= first) yield { segment, offset, event };
   }
 }

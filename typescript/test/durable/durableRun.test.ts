@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import type { AgentInputItem, CallModelInputFilter } from '@openai/agents';
+import type { AgentInputItem, CallModelInputFilter, StreamedRunResult } from '@openai/agents';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -16,10 +16,12 @@ import {
   consumeResult,
   durableStreamEvents,
   runAgent,
+  type DurableStreamPosition,
   submitRun,
 } from '../../src/index.js';
 import { toResponsesItem } from '../../src/portable-state/responsesItems.js';
 import { leaseDatabase, resolveStoreTarget } from '../../src/store/connect.js';
+import { recordDecision } from '../../src/store/approvalDecisions.js';
 import { backends, freshAppDirectory, useScriptedOpenAI } from '../support/environment.js';
 import type { ModelServer } from '../../../testing/model-server/server.mjs';
 import { MODEL_CALLS, STEPS, STEPPER_INPUT, eventSummary, stepAgent, stepCounts } from './stepAgent.js';
@@ -251,6 +253,59 @@ for (const { name, options: store } of backends()) {
       assert.equal(finished.finalOutput, 'All 20 steps are recorded.');
       assert.equal(server.requests.length - before, MODEL_CALLS, 'every model call was sent once');
       everyStepOnce(file); // step 3 hung before its effect, so running it again made it happen once
+      await session.close();
+    });
+
+    test('a streamed resume applies stored decisions and streams the continuation as the next segment', async () => {
+      const runId = `stream-decided-${randomUUID()}`;
+      const sessionId = randomUUID();
+      const file = effects();
+      const before = server.requests.length;
+      await runChild(childArgs(store, runId, sessionId, file, '--hang-at', '4'), (line, kill) => {
+        if (line.event === 'step' && line.step === 4) kill();
+      });
+      const session = new DurableSession({ sessionId, ...store });
+      const agent = stepAgent({ effectsFile: file });
+      const readAll = async (result: StreamedRunResult<any, any>, from?: number | DurableStreamPosition) => {
+        const events: Array<{ segment: number; offset: number; summary: string }> = [];
+        for await (const { segment, offset, event } of durableStreamEvents(result, from)) {
+          if (offset !== null) events.push({ segment, offset, summary: eventSummary(event) });
+        }
+        return events;
+      };
+
+      // Undecided: the stream replays the interruption, and nothing new is journaled.
+      const waiting = await runAgent(agent, [], session, true, durable(runId));
+      const replayed = await readAll(waiting);
+      assert.equal(waiting.interruptions.length, 1);
+      assert.ok(replayed.length > 0 && replayed.every((event) => event.segment === 0));
+      const callId = (waiting.interruptions[0].rawItem as { callId: string }).callId;
+      const journalBefore = await storedJournal(store, runId);
+
+      const lease = await leaseDatabase(resolveStoreTarget(store));
+      await recordDecision(lease.db, { runId, callId, decision: 'approve', reason: 'ok', decidedBy: 'carol', tool: 'record_step' });
+      await lease.release();
+      // The client passes the position after the last event it handled: everything of the new segment is later.
+      const continued = await runAgent(agent, [], session, true, durable(runId));
+      const events = await readAll(continued, { segment: 0, offset: replayed.length });
+      assert.equal(continued.finalOutput, 'All 20 steps are recorded.');
+      assert.ok(events.every((event) => event.segment === 1), 'the continuation is segment 1');
+      assert.deepEqual(events.map((event) => event.offset), events.map((_, offset) => offset), 'offsets from 0, none left out');
+      assert.ok(events[0].summary.startsWith(`tool_output | tool_call_output_item | ${callId} |`), 'it starts with the approved call\'s output');
+      assert.ok(events.at(-1)!.summary.endsWith('All 20 steps are recorded.'), 'and streams up to the final answer');
+      everyStepOnce(file);
+      assert.equal(server.requests.length - before, MODEL_CALLS, 'every model call was sent once');
+      const segments = (await storedJournal(store, runId)).filter((entry) => entry.kind === 'segment_started').map((entry) => entry.segment);
+      assert.deepEqual(segments, [0, 1]);
+      assert.deepEqual((await storedJournal(store, runId)).slice(0, journalBefore.length), journalBefore);
+
+      // Resuming the finished run streams segment 1 again from the journal: a position in it skips what was seen.
+      const again = await runAgent(agent, [], session, true, durable(runId));
+      assert.deepEqual(await readAll(again, { segment: 1, offset: 5 }), events.slice(5));
+      assert.equal(server.requests.length - before, MODEL_CALLS, 'the replay sent nothing');
+      const later = await runAgent(agent, [], session, true, durable(runId));
+      await assert.rejects(readAll(later, { segment: 2, offset: 0 }), RangeError);
+      await consumeResult(later);
       await session.close();
     });
 
