@@ -32,7 +32,7 @@ import { checkReadable } from './journalFormat.js';
 import { LeaseRenewal, checkLeaseMs, newLeaseOwner, ownerIsGone, takeLease } from './runLease.js';
 import { JournalingModel, JournalingModelProvider } from './journalingModel.js';
 import { ReplaySession } from './replaySession.js';
-import { streamSegments } from './durableStreamEvents.js';
+import { endAfterRecorded, streamSegments } from './durableStreamEvents.js';
 import { RunReplay } from './runReplay.js';
 
 /** The `durable` option of `runAgent`. */
@@ -61,6 +61,8 @@ interface SegmentPlan {
   ended: boolean;
   /** It ended waiting for approvals. */
   interrupted: boolean;
+  /** This call wrote its `segment_started`: nothing of it is stored yet. */
+  startedHere: boolean;
 }
 
 /** How this call holds the run's lease. */
@@ -133,7 +135,7 @@ async function planSegment(
     const start = await startBody(input);
     const { owner, leaseMs } = lease;
     await journal.create(start.session?.id ?? null, start, { status: 'running', graph: graphFingerprint(agent), owner, leaseMs });
-    return { segment: 0, start, ended: false, interrupted: false };
+    return { segment: 0, start, ended: false, interrupted: false, startedHere: true };
   }
 
   const mismatch = (what: string) =>
@@ -159,7 +161,7 @@ async function planSegment(
     const start = await startBody(input);
     await holdLease(journal, lease);
     await journal.append(last.segment + 1, 'segment_started', null, start);
-    return { segment: last.segment + 1, start, ended: false, interrupted: false };
+    return { segment: last.segment + 1, start, ended: false, interrupted: false, startedHere: true };
   }
   const start = last.body as SegmentStartedBody;
   // Whatever segment it is in, a run is resumed with the input it started with (or []).
@@ -170,7 +172,7 @@ async function planSegment(
   }
   await holdLease(journal, lease);
   const interrupted = ended?.kind === 'segment_ended' && ended.body.outcome === 'interrupted';
-  return { segment: last.segment, start, ended: ended !== undefined, interrupted };
+  return { segment: last.segment, start, ended: ended !== undefined, interrupted, startedHere: false };
 }
 
 /**
@@ -300,28 +302,29 @@ export async function executeDurably(
         ...options,
         ...(start.max_turns !== null ? { maxTurns: start.max_turns } : {}),
         // A streamed run's consumer may read the session as the events come, so its writes are awaited.
-        ...(session ? { session: await ReplaySession.open(session, start.session!.items_before, journal, !streamed) } : {}),
+        ...(session
+          ? { session: await ReplaySession.open(session, start.session!.items_before, journal, !streamed, plan.startedHere) }
+          : {}),
       };
       const opened = journal;
       const finish = async (result: RunResult<any, any> | StreamedRunResult<any, any>) => {
-        const outcome = result.interruptions.length > 0 ? 'interrupted' : 'finished';
-        // Stores what is still queued (the last response, session writes) before the run counts as ended.
-        if (!plan.ended) await opened.append(plan.segment, 'segment_ended', null, { outcome });
-        else await opened.flush();
+        const outcome = result.interruptions.length > 0 ? ('interrupted' as const) : ('finished' as const);
         await stopRenewing();
-        await opened.end(outcome, pendingApprovalsOf(result), lease.owner);
+        const ending = plan.ended ? null : { segment: plan.segment, outcome };
+        await opened.end(outcome, pendingApprovalsOf(result), lease.owner, ending);
       };
       if (streamed) {
         const result = await journaling.run(graph, runInput, { ...runOptions, stream: true });
         streamSegments.set(result, plan.segment);
         // The stream's consumer drives the run; its end is recorded when it comes.
-        void result.completed
+        const recorded = result.completed
           .then(
             () => finish(result),
             (error: unknown) => markFailed(opened, error, lease.owner, stopRenewing),
           )
           .catch(() => undefined) // the consumer sees the run's own error through the stream
           .finally(() => handle.close());
+        endAfterRecorded(result, recorded);
         return result;
       }
       const result = await journaling.run(graph, runInput, { ...runOptions, stream: false });

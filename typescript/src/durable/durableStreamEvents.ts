@@ -4,6 +4,44 @@ import { isReplayedModelEvent } from './journalingModel.js';
 /** The segment each durable stream executes (see `DurableStreamEvent.segment`). */
 export const streamSegments = new WeakMap<StreamedRunResult<any, any>, number>();
 
+/**
+ * Makes the stream's end, for a consumer that iterates `result` or awaits
+ * `result.completed`, wait for `recorded` (the run's end being journaled), so
+ * a resume that follows a finished stream finds the run ended, its lease free.
+ */
+export function endAfterRecorded(result: StreamedRunResult<any, any>, recorded: Promise<void>): void {
+  const completed = result.completed;
+  const waited = completed.then(
+    () => recorded,
+    async (error: unknown) => {
+      await recorded;
+      throw error;
+    },
+  );
+  waited.catch(() => undefined); // as the SDK's own promise: a run's error is not unhandled until someone awaits it
+  Object.defineProperty(result, 'completed', { get: () => waited });
+  const iterate = result[Symbol.asyncIterator].bind(result);
+  result[Symbol.asyncIterator] = () => {
+    const events = iterate();
+    return {
+      async next() {
+        try {
+          const next = await events.next();
+          if (next.done) await recorded;
+          return next;
+        } catch (error) {
+          await recorded;
+          throw error;
+        }
+      },
+      return: (value?: unknown) => events.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    } as AsyncIterableIterator<RunStreamEvent>;
+  };
+}
+
 /** Where a client stands in a durable run's stream: the next event it wants. */
 export interface DurableStreamPosition {
   segment: number;

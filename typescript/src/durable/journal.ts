@@ -110,6 +110,16 @@ export type NewRunRow = { graph: string } & ({ status: 'running'; owner: string;
 
 const UNIQUE_VIOLATION = '23505';
 
+/** An INSERT of `entries`, their values added to `params` (whose `$1` is the run id). */
+function insertEntries(entries: readonly JournalEntry[], params: unknown[]): string {
+  const rows = entries.map(({ seq, segment, kind, key, body }) => {
+    params.push(seq, segment, kind, key, JSON.stringify(body));
+    const at = params.length - 4;
+    return `($1, $${at}, $${at + 1}, $${at + 2}, $${at + 3}, $${at + 4}::jsonb)`;
+  });
+  return `INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body) VALUES ${rows.join(', ')}`;
+}
+
 /**
  * One run's journal in the store: its entries as read when the run was
  * opened, and appends. Entries are numbered `seq = last + 1` when appended,
@@ -145,11 +155,12 @@ export class RunJournal {
          FROM timestep_durable_runs WHERE run_id = $1`,
       [runId],
     );
+    if (!run) return new RunJournal(db, runId, null, []); // entries exist only with their run's row
     const entries = await db.query<JournalEntry>(
       'SELECT seq, segment, kind, key, body FROM timestep_run_journal WHERE run_id = $1 ORDER BY seq',
       [runId],
     );
-    return new RunJournal(db, runId, run ?? null, entries);
+    return new RunJournal(db, runId, run, entries);
   }
 
   /** Creates the run's row (first segment of a new run) and appends its first entry, atomically. */
@@ -222,18 +233,23 @@ export class RunJournal {
 
   /** Writes the waiting entries (those numbered up to `upto`), in one INSERT. */
   private async writeUnwritten(upto = Infinity): Promise<void> {
+    const entries = this.takeUnwritten(upto);
+    if (entries.length === 0) return;
+    const params: unknown[] = [this.runId];
+    await this.writing(() => this.db.query(insertEntries(entries, params), params));
+  }
+
+  /** The waiting entries numbered up to `upto`, taken off the queue; throws what stopped the journal. */
+  private takeUnwritten(upto = Infinity): JournalEntry[] {
     if (this.failure !== null) throw this.failure;
     const entries = this.unwritten.filter((entry) => entry.seq <= upto);
-    if (entries.length === 0) return;
     this.unwritten = this.unwritten.slice(entries.length);
-    const params: unknown[] = [this.runId];
-    const rows = entries.map(({ seq, segment, kind, key, body }) => {
-      params.push(seq, segment, kind, key, JSON.stringify(body));
-      const at = params.length - 4;
-      return `($1, $${at}, $${at + 1}, $${at + 2}, $${at + 3}, $${at + 4}::jsonb)`;
-    });
+    return entries;
+  }
+
+  private async writing(write: () => Promise<unknown>): Promise<void> {
     try {
-      await this.db.query(`INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body) VALUES ${rows.join(', ')}`, params);
+      await write();
     } catch (error) {
       // The entries are lost and their numbers taken: nothing may be written after them.
       throw (this.failure = this.conflictOr(error));
@@ -241,23 +257,33 @@ export class RunJournal {
   }
 
   /**
-   * Records how the run ended and releases `owner`'s lease in one statement.
-   * Only the lease holder changes anything: a process whose lease another one
-   * has taken since, or a call refused before it took the lease, leaves the run as it is.
+   * Records how the run ended and releases `owner`'s lease, once the work
+   * queued before is done. `ending` appends the segment's `segment_ended`
+   * (after every waiting entry); the entries and the run's row are written in
+   * one statement. Only the lease holder changes the row: a process whose lease
+   * another one has taken since, or a call refused before it took the lease,
+   * leaves the run as it is.
    */
   async end(
     status: 'interrupted' | 'finished' | 'failed',
     pending: readonly DurablePendingApproval[],
     owner: string,
+    ending: { segment: number; outcome: SegmentEndedBody['outcome'] } | null = null,
   ): Promise<void> {
-    await this.serialised(() =>
-      this.db.query(
-        `UPDATE timestep_durable_runs
+    if (ending) this.appendUnstored(ending.segment, 'segment_ended', null, { outcome: ending.outcome });
+    await this.serialised(async () => {
+      const entries = status === 'failed' ? [] : this.takeUnwritten();
+      const params: unknown[] = [this.runId, status, JSON.stringify(pending), owner];
+      const update = `UPDATE timestep_durable_runs
             SET status = $2, pending_approvals = $3::jsonb, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-          WHERE run_id = $1 AND lease_owner = $4`,
-        [this.runId, status, JSON.stringify(pending), owner],
-      ),
-    );
+          WHERE run_id = $1 AND lease_owner = $4`;
+      if (entries.length === 0) {
+        await this.db.query(update, params);
+      } else {
+        // A data-modifying WITH runs whether or not the UPDATE matches: the entries are stored as an append would.
+        await this.writing(() => this.db.query(`WITH appended AS (${insertEntries(entries, params)}) ${update}`, params));
+      }
+    });
   }
 
   private serialised<T>(work: () => Promise<T>): Promise<T> {

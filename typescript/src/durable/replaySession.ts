@@ -29,8 +29,15 @@ export class ReplaySession implements Session {
     private readonly background: boolean,
   ) {}
 
-  static async open(inner: Session, itemsBefore: number, journal: RunJournal, background: boolean): Promise<ReplaySession> {
-    const stored = (await inner.getItems()).length;
+  /** `startedHere`: the segment was started by this execution, so none of its items can be stored yet. */
+  static async open(
+    inner: Session,
+    itemsBefore: number,
+    journal: RunJournal,
+    background: boolean,
+    startedHere: boolean,
+  ): Promise<ReplaySession> {
+    const stored = startedHere ? itemsBefore : (await inner.getItems()).length;
     return new ReplaySession(inner, itemsBefore, Math.max(0, stored - itemsBefore), journal, background);
   }
 
