@@ -18,7 +18,7 @@ from typing import Any
 
 from durable.step_agent import FINAL_OUTPUT, MODEL_CALLS, STEPPER_INPUT, STEPS, step_agent, step_counts
 from normalise import normalise_conversation
-from store_support import REPO
+from store_support import REPO, Sql
 
 from timestep import DurableSession, StoreOptions, resolve_store_target, run_agent
 from timestep.durable.journal import JournalEntry, RunJournal
@@ -114,6 +114,15 @@ async def stored_run_status(store_options: dict[str, Any], run_id: str) -> str |
         return str(rows[0]["status"]) if rows else None
     finally:
         await lease.release()
+
+
+async def store_decision(sql: Sql, run_id: str, call_id: str) -> None:
+    """What ``timestep runs approve`` stores."""
+    await sql(
+        "INSERT INTO timestep_approval_decisions (run_id, call_id, decision, reason, decided_by, tool)"
+        " VALUES (%s, %s, 'approve', 'fine', 'carol', 'record_step')",
+        (run_id, call_id),
+    )
 
 
 def journaled_model_calls(entries: tuple[JournalEntry, ...]) -> int:

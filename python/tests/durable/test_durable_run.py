@@ -13,12 +13,12 @@ import os
 import socket
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from agents import LocalShellTool, RunConfig
+from agents import Agent, AgentUpdatedStreamEvent, LocalShellTool, RunConfig, RunResultStreaming, StreamEvent
 from agents.run_config import CallModelData, ModelInputData
 from durable.durable_support import (
     conversation,
@@ -27,6 +27,7 @@ from durable.durable_support import (
     model_requests,
     rule_of_call,
     run_child,
+    store_decision,
     store_target,
     stored_journal,
     stored_run_status,
@@ -52,12 +53,14 @@ from timestep import (
     DurableRunUnreadableError,
     DurableRunUnsupportedError,
     DurableSession,
+    DurableStreamPosition,
     InvalidIdentifierError,
     consume_result,
     durable_stream_events,
     run_agent,
     submit_run,
 )
+from timestep.durable.durable_stream_events import record_stream_segment
 
 pytestmark = pytest.mark.usefixtures("stepper_server")
 
@@ -180,6 +183,97 @@ async def test_a_resumed_stream_continues_from_the_offset_the_client_gives_with_
     assert [offset for offset, _ in seen] == list(range(len(expected))), "every offset once, in order"
     assert [summary for _, summary in seen] == expected
     assert every_step_once(file)
+
+
+async def read_numbered(result: RunResultStreaming, from_offset: int | DurableStreamPosition = 0) -> list[tuple[int, int, str]]:
+    """The numbered events of a durable stream, as (segment, offset, summary)."""
+    return [
+        (numbered.segment, numbered.offset, event_summary(numbered.event))
+        async for numbered in durable_stream_events(result, from_offset)
+        if numbered.offset is not None
+    ]
+
+
+async def test_a_streamed_resume_applies_stored_decisions_and_streams_the_continuation_as_the_next_segment(
+    store_options: dict[str, Any], stepper_server: str, sql: Sql
+) -> None:
+    run_id = f"stream-decided-{uuid.uuid4()}"
+    session_id = str(uuid.uuid4())
+    file = effects()
+    before = len(model_requests(stepper_server))
+    run_child("python", [store_target(store_options), run_id, session_id, str(file), "--hang-at", "4"], kill_at_step(4))
+    agent = step_agent(file)
+    async with DurableSession(session_id, **store_options) as session:
+        # The first resume finds the call in doubt and ends segment 0 waiting for its approval.
+        first = await consume_result(await run_agent(agent, [], session, True, durable=durable(store_options, run_id), max_turns=30))
+        [in_doubt] = first.interruptions
+        call_id = in_doubt.call_id
+        assert call_id is not None
+        journal_before = await stored_journal(store_options, run_id)
+
+        # Undecided: the stream replays the interruption, and nothing new is journaled.
+        waiting = await run_agent(agent, [], session, True, durable=durable(store_options, run_id), max_turns=30)
+        replayed = await read_numbered(waiting)
+        assert [item.call_id for item in waiting.interruptions] == [call_id]
+        assert replayed and all(segment == 0 for segment, _, _ in replayed)
+        assert await stored_journal(store_options, run_id) == journal_before
+        assert await stored_run_status(store_options, run_id) == "interrupted"
+
+        await store_decision(sql, run_id, call_id)
+        # The client passes the position after the last event it handled: everything of the new segment is later.
+        continued = await run_agent(agent, [], session, True, durable=durable(store_options, run_id), max_turns=30)
+        events = await read_numbered(continued, DurableStreamPosition(0, len(replayed)))
+        assert continued.final_output == FINAL_OUTPUT
+        assert all(segment == 1 for segment, _, _ in events), "the continuation is segment 1"
+        assert [offset for _, offset, _ in events] == list(range(len(events))), "offsets from 0, none left out"
+        # (The Python SDK starts every stream with the agent, a stream continued from a RunState too.)
+        assert events[0][2] == "agent_updated Durable Stepper"
+        assert events[1][2].startswith(f"tool_output | tool_call_output_item | {call_id} |"), "then the approved call's output"
+        assert events[-1][2].endswith(FINAL_OUTPUT), "and streams up to the final answer"
+        assert every_step_once(file)
+        assert len(model_requests(stepper_server)) - before == MODEL_CALLS, "every model call was sent once"
+        journal = await stored_journal(store_options, run_id)
+        assert [entry.segment for entry in journal if entry.kind == "segment_started"] == [0, 1]
+        assert journal[: len(journal_before)] == journal_before
+
+        # Resuming the finished run streams segment 1 again from the journal: a position in it skips what was seen.
+        again = await run_agent(agent, [], session, True, durable=durable(store_options, run_id), max_turns=30)
+        assert await read_numbered(again, DurableStreamPosition(1, 5)) == events[5:]
+        assert len(model_requests(stepper_server)) - before == MODEL_CALLS, "the replay sent nothing"
+        later = await run_agent(agent, [], session, True, durable=durable(store_options, run_id), max_turns=30)
+        with pytest.raises(ValueError, match="segment 1"):
+            await read_numbered(later, DurableStreamPosition(2, 0))
+        await consume_result(later)
+
+
+class _Stream:
+    """Stands in for a RunResultStreaming: durable_stream_events only iterates its events."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    async def stream_events(self) -> AsyncIterator[StreamEvent]:
+        for _ in range(self.count):
+            yield AgentUpdatedStreamEvent(new_agent=Agent(name="Durable Stepper"))
+
+
+async def test_a_stream_position_in_an_earlier_segment_yields_every_event_and_a_later_one_is_refused() -> None:
+    stream = _Stream(3)
+    record_stream_segment(stream, 2)
+
+    async def offsets(from_offset: Any) -> list[tuple[int, int | None]]:
+        return [(numbered.segment, numbered.offset) async for numbered in durable_stream_events(stream, from_offset)]
+
+    assert await offsets(1) == [(2, 1), (2, 2)], "an offset is one in the stream's segment"
+    assert await offsets(DurableStreamPosition(2, 1)) == [(2, 1), (2, 2)]
+    assert await offsets(DurableStreamPosition(1, 7)) == [(2, 0), (2, 1), (2, 2)]
+    assert await offsets(DurableStreamPosition(2, 3)) == []
+    with pytest.raises(ValueError, match="belongs to another run"):
+        await offsets(DurableStreamPosition(3, 0))
+    for invalid in (-1, True, 1.5, "1", DurableStreamPosition(0, -1), DurableStreamPosition(-1, 0), DurableStreamPosition(True, 0)):
+        with pytest.raises(ValueError, match="non-negative integer"):
+            await offsets(invalid)
+    assert [numbered.segment async for numbered in durable_stream_events(_Stream(1))] == [0], "a stream of no durable run: segment 0"
 
 
 async def test_a_call_in_doubt_comes_back_as_an_approval_and_approving_runs_it_once_more(

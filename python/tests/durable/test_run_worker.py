@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from agents import Agent, FunctionTool, SQLiteSession, function_tool, handoff
-from durable.durable_support import journaled_model_calls, model_requests, rule_of_call, stored_journal
+from durable.durable_support import journaled_model_calls, model_requests, rule_of_call, store_decision, stored_journal
 from durable.step_agent import FINAL_OUTPUT, STEPPER_INPUT, STEPS, every_step_once, step_agent, step_counts
 from store_support import REPO, Sql
 
@@ -309,15 +309,6 @@ def _needing_approval(tool: FunctionTool) -> FunctionTool:
         on_invoke_tool=tool.on_invoke_tool,
         strict_json_schema=tool.strict_json_schema,
         needs_approval=True,
-    )
-
-
-async def store_decision(sql: Sql, run_id: str, call_id: str) -> None:
-    """What ``timestep runs approve`` stores."""
-    await sql(
-        "INSERT INTO timestep_approval_decisions (run_id, call_id, decision, reason, decided_by, tool)"
-        " VALUES (%s, %s, 'approve', 'fine', 'carol', 'record_step')",
-        (run_id, call_id),
     )
 
 

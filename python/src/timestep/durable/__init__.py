@@ -1,7 +1,7 @@
 """Durable runs: ``run_agent(..., durable=DurableOptions(run_id=...))`` (spec/run-journal)."""
 
 from .durable_run import DurableOptions, submit_run
-from .durable_stream_events import DurableStreamEvent, durable_stream_events
+from .durable_stream_events import DurableStreamEvent, DurableStreamPosition, durable_stream_events
 from .errors import (
     DurableRunConflictError,
     DurableRunDivergedError,
@@ -22,6 +22,7 @@ __all__ = [
     "DurableRunUnreadableError",
     "DurableRunUnsupportedError",
     "DurableStreamEvent",
+    "DurableStreamPosition",
     "durable_stream_events",
     "graph_fingerprint",
     "idempotent",

@@ -25,6 +25,7 @@ from ..store.identifiers import check_identifier
 # The same computation RunStateStore uses, so both tables list pending calls alike.
 from ..store.run_state_store import PendingApproval
 from ..store.run_state_store import _pending_approvals_of as pending_approvals_of
+from .durable_stream_events import record_stream_segment
 from .errors import DurableRunConflictError, DurableRunMismatchError, DurableRunUnsupportedError
 from .graph_fingerprint import graph_fingerprint
 from .journal import RUN_JOURNAL_FORMAT, RUN_JOURNAL_VERSION, Json, LeasedRow, QueuedRow, RunJournal
@@ -79,6 +80,8 @@ class _SegmentPlan:
     start: Json
     # The segment already ended (finished or interrupted): this execution only replays it.
     ended: bool
+    # It ended waiting for approvals.
+    interrupted: bool
 
 
 def _input_items(input: str | list[TResponseInputItem]) -> list[Any]:
@@ -132,7 +135,7 @@ async def _plan_segment(
         start = await start_body(input)
         row = LeasedRow(graph_fingerprint(agent), lease.owner, lease.lease_ms)
         await journal.create(start["session"]["id"] if start["session"] else None, start, row)
-        return _SegmentPlan(0, start, False)
+        return _SegmentPlan(0, start, False, False)
 
     def mismatch(what: str) -> DurableRunMismatchError:
         return DurableRunMismatchError(f"Cannot resume durable run {run_id}: {what}. Nothing was written.", run_id)
@@ -154,13 +157,14 @@ async def _plan_segment(
         start = await start_body(input)
         await _hold_lease(journal, lease)
         await journal.append(last.segment + 1, "segment_started", None, start)
-        return _SegmentPlan(last.segment + 1, start, False)
+        return _SegmentPlan(last.segment + 1, start, False, False)
     # Whatever segment it is in, a run is resumed with the input it started with (or []).
     empty = input == "" or input == []
     if not empty and not _same_input(_input_items(input), starts[0].body["input"] or []):
         raise mismatch("the input differs from the one it was started with (pass the same input, or [])")
     await _hold_lease(journal, lease)
-    return _SegmentPlan(last.segment, last.body, ended is not None)
+    interrupted = ended is not None and ended.body.get("outcome") == "interrupted"
+    return _SegmentPlan(last.segment, last.body, ended is not None, interrupted)
 
 
 async def _hold_lease(journal: RunJournal, lease: LeaseHolder) -> None:
@@ -269,6 +273,10 @@ async def execute_durably(
     try:
         db = await handle.get()
         segment_input = input
+        # A streamed call replays a segment that ended waiting for approvals without streaming it
+        # first: if stored decisions decide every pending call, it streams the continuation instead.
+        # Otherwise it replays the segment again, streamed, to return the interruption.
+        stream_interruption = False
         # Each pass executes one segment; a pass that replays an interrupted segment whose calls
         # are all decided by stored decisions continues with the next segment in the same call.
         while True:
@@ -278,7 +286,8 @@ async def execute_durably(
             lease = dataclasses.replace(lease, claimed=True)  # held from here on, by this call
             if renewal is None:
                 renewal = LeaseRenewal(db, run_id, lease.owner, lease.lease_ms)
-            replay = RunReplay(journal, plan.segment, stream)
+            streamed = stream and not (plan.interrupted and not stream_interruption)
+            replay = RunReplay(journal, plan.segment, streamed)
             graph = journaled_agent_graph(agent, replay)
             config = options.get("run_config")
             run_options = {
@@ -289,7 +298,7 @@ async def execute_durably(
             if start["max_turns"] is not None:
                 run_options["max_turns"] = start["max_turns"]
             # A streamed run's consumer may read the session as the events come, so its writes are awaited.
-            run_session = await ReplaySession.open(session, start["session"]["items_before"], journal, not stream) if session else None
+            run_session = await ReplaySession.open(session, start["session"]["items_before"], journal, not streamed) if session else None
             run_input = await _segment_input(start, graph, run_id, options.get("context"))
 
             # Bound as defaults: these closures outlive this pass of the loop (a stream ends later).
@@ -309,10 +318,11 @@ async def execute_durably(
                 await stop_renewing()
                 await _mark_failed(opened, error, owner)
 
-            if stream:
-                streamed = Runner.run_streamed(graph, run_input, session=run_session, **run_options)
-                _record_end_of_stream(streamed, finish, fail, handle)
-                return streamed
+            if streamed:
+                streaming = Runner.run_streamed(graph, run_input, session=run_session, **run_options)
+                record_stream_segment(streaming, plan.segment)
+                _record_end_of_stream(streaming, finish, fail, handle)
+                return streaming
             result = await Runner.run(graph, run_input, session=run_session, **run_options)
             await journal.flush()
             if plan.ended and result.interruptions:
@@ -320,6 +330,9 @@ async def execute_durably(
                 if await _decided_by_store(db, run_id, state):
                     segment_input = state
                     continue
+            if stream:
+                stream_interruption = True
+                continue
             await finish(result)
             await handle.close()
             return result
