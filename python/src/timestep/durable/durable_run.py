@@ -82,6 +82,8 @@ class _SegmentPlan:
     ended: bool
     # It ended waiting for approvals.
     interrupted: bool
+    # This call wrote its segment_started: nothing of it is stored yet.
+    started_here: bool
 
 
 def _input_items(input: str | list[TResponseInputItem]) -> list[Any]:
@@ -135,7 +137,7 @@ async def _plan_segment(
         start = await start_body(input)
         row = LeasedRow(graph_fingerprint(agent), lease.owner, lease.lease_ms)
         await journal.create(start["session"]["id"] if start["session"] else None, start, row)
-        return _SegmentPlan(0, start, False, False)
+        return _SegmentPlan(0, start, False, False, True)
 
     def mismatch(what: str) -> DurableRunMismatchError:
         return DurableRunMismatchError(f"Cannot resume durable run {run_id}: {what}. Nothing was written.", run_id)
@@ -157,14 +159,14 @@ async def _plan_segment(
         start = await start_body(input)
         await _hold_lease(journal, lease)
         await journal.append(last.segment + 1, "segment_started", None, start)
-        return _SegmentPlan(last.segment + 1, start, False, False)
+        return _SegmentPlan(last.segment + 1, start, False, False, True)
     # Whatever segment it is in, a run is resumed with the input it started with (or []).
     empty = input == "" or input == []
     if not empty and not _same_input(_input_items(input), starts[0].body["input"] or []):
         raise mismatch("the input differs from the one it was started with (pass the same input, or [])")
     await _hold_lease(journal, lease)
     interrupted = ended is not None and ended.body.get("outcome") == "interrupted"
-    return _SegmentPlan(last.segment, last.body, ended is not None, interrupted)
+    return _SegmentPlan(last.segment, last.body, ended is not None, interrupted, False)
 
 
 async def _hold_lease(journal: RunJournal, lease: LeaseHolder) -> None:
@@ -298,7 +300,10 @@ async def execute_durably(
             if start["max_turns"] is not None:
                 run_options["max_turns"] = start["max_turns"]
             # A streamed run's consumer may read the session as the events come, so its writes are awaited.
-            run_session = await ReplaySession.open(session, start["session"]["items_before"], journal, not streamed) if session else None
+            run_session = None
+            if session is not None:
+                items_before = start["session"]["items_before"]
+                run_session = await ReplaySession.open(session, items_before, journal, not streamed, plan.started_here)
             run_input = await _segment_input(start, graph, run_id, options.get("context"))
 
             # Bound as defaults: these closures outlive this pass of the loop (a stream ends later).
@@ -306,13 +311,8 @@ async def execute_durably(
                 result: RunResult | RunResultStreaming, plan: _SegmentPlan = plan, opened: RunJournal = journal, owner: str = lease.owner
             ) -> None:
                 outcome: Literal["interrupted", "finished"] = "interrupted" if result.interruptions else "finished"
-                # Stores what is still queued (the last response, session writes) before the run counts as ended.
-                if not plan.ended:
-                    await opened.append(plan.segment, "segment_ended", None, {"outcome": outcome})
-                else:
-                    await opened.flush()
                 await stop_renewing()
-                await opened.end(outcome, _pending_of(result), owner)
+                await opened.end(outcome, _pending_of(result), owner, None if plan.ended else (plan.segment, outcome))
 
             async def fail(error: BaseException | None, opened: RunJournal = journal, owner: str = lease.owner) -> None:
                 await stop_renewing()

@@ -68,6 +68,16 @@ class QueuedRow:
 NewRunRow = LeasedRow | QueuedRow
 
 
+def _insert_entries(run_id: str, entries: list[JournalEntry]) -> tuple[str, list[object]]:
+    """An INSERT of ``entries`` and its parameters."""
+    # One row of placeholders per entry: the values only ever travel as parameters.
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s::jsonb)"] * len(entries))
+    params: list[object] = []
+    for entry in entries:
+        params += [run_id, entry.seq, entry.segment, entry.kind, entry.key, json.dumps(entry.body)]
+    return f"INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body) VALUES {rows}", params
+
+
 class RunJournal:
     """The run's entries as read when it was opened, and appends.
 
@@ -104,9 +114,10 @@ class RunJournal:
             " FROM timestep_durable_runs WHERE run_id = %s",
             [run_id],
         )
+        if not runs:
+            return RunJournal(db, run_id, None, [])  # entries exist only with their run's row
         rows = await db.query("SELECT seq, segment, kind, key, body FROM timestep_run_journal WHERE run_id = %s ORDER BY seq", [run_id])
-        run = DurableRunRow(**runs[0]) if runs else None
-        return RunJournal(db, run_id, run, [JournalEntry(**row) for row in rows])
+        return RunJournal(db, run_id, DurableRunRow(**runs[0]), [JournalEntry(**row) for row in rows])
 
     async def create(self, session_id: str | None, body: Json, row: NewRunRow) -> None:
         """Creates the run's row (first segment of a new run) and appends its first entry, atomically."""
@@ -196,20 +207,23 @@ class RunJournal:
 
     async def _write_unwritten(self, upto: int | None = None) -> None:
         """Writes the waiting entries (those numbered up to ``upto``), in one INSERT."""
+        entries = self._take_unwritten(upto)
+        if entries:
+            sql, params = _insert_entries(self.run_id, entries)
+            await self._writing(sql, params)
+
+    def _take_unwritten(self, upto: int | None = None) -> list[JournalEntry]:
+        """The waiting entries numbered up to ``upto``, taken off the queue; raises what stopped the journal."""
         if self.failure is not None:
             raise self.failure
         entries = [entry for entry in self._unwritten if upto is None or entry.seq <= upto]
-        if not entries:
-            return
         self._unwritten = self._unwritten[len(entries) :]
-        # One row of placeholders per entry: the values only ever travel as parameters.
-        rows = ", ".join(["(%s, %s, %s, %s, %s, %s::jsonb)"] * len(entries))
-        params: list[object] = []
-        for entry in entries:
-            params += [self.run_id, entry.seq, entry.segment, entry.kind, entry.key, json.dumps(entry.body)]
+        return entries
+
+    async def _writing(self, sql: str, params: list[object]) -> None:
         # If this fails, the entries are lost and their numbers taken: nothing may be written after them (failure).
         try:
-            await self._db.query(f"INSERT INTO timestep_run_journal (run_id, seq, segment, kind, key, body) VALUES {rows}", params)
+            await self._db.query(sql, params)
         except UniqueViolation as error:
             raise self._failed(self._conflict()) from error
         except Exception as error:
@@ -220,22 +234,39 @@ class RunJournal:
     def db(self) -> Database:
         return self._db
 
-    async def end(self, status: Literal["interrupted", "finished", "failed"], pending: list[PendingApproval], owner: str) -> None:
-        """Records how the run ended and releases ``owner``'s lease in one statement.
+    async def end(
+        self,
+        status: Literal["interrupted", "finished", "failed"],
+        pending: list[PendingApproval],
+        owner: str,
+        ending: tuple[int, Literal["interrupted", "finished"]] | None = None,
+    ) -> None:
+        """Records how the run ended and releases ``owner``'s lease, once the work queued before is done.
 
-        A process whose lease another one has taken since changes nothing.
+        ``ending`` (segment, outcome) appends the segment's ``segment_ended`` after every
+        waiting entry; the entries and the run's row are written in one statement. A
+        process whose lease another one has taken since changes only the journal.
         """
+        if ending is not None:
+            self.append_unstored(ending[0], "segment_ended", None, {"outcome": ending[1]})
+        update = (
+            "UPDATE timestep_durable_runs SET status = %s, pending_approvals = %s::jsonb,"
+            " lease_owner = NULL, lease_expires_at = NULL, updated_at = now()"
+            " WHERE run_id = %s AND lease_owner = %s"
+        )
+        update_params: list[object] = [status, json.dumps(pending), self.run_id, owner]
 
-        async def update() -> None:
-            await self._db.query(
-                "UPDATE timestep_durable_runs SET status = %s, pending_approvals = %s::jsonb,"
-                " lease_owner = NULL, lease_expires_at = NULL, updated_at = now()"
-                " WHERE run_id = %s AND lease_owner = %s",
-                [status, json.dumps(pending), self.run_id, owner],
-            )
+        async def write() -> None:
+            entries = [] if status == "failed" else self._take_unwritten()
+            if not entries:
+                await self._db.query(update, update_params)
+                return
+            insert, params = _insert_entries(self.run_id, entries)
+            # A data-modifying WITH runs whether or not the UPDATE matches: the entries are stored as an append would.
+            await self._writing(f"WITH appended AS ({insert}) {update}", params + update_params)
 
         # After the queued writes, but whatever stopped the journal: a failed run is recorded as failed.
-        await self._in_turn(update)
+        await self._in_turn(write)
 
     def _queue(self, step: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
         """Runs ``step`` after every step queued before it has settled, whatever their outcome."""

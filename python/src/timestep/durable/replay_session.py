@@ -45,8 +45,9 @@ class ReplaySession:
         self.session_settings: SessionSettings | None = inner.session_settings
 
     @staticmethod
-    async def open(inner: Session, items_before: int, journal: RunJournal, background: bool) -> ReplaySession:
-        stored = len(await every_item(inner))
+    async def open(inner: Session, items_before: int, journal: RunJournal, background: bool, started_here: bool) -> ReplaySession:
+        """``started_here``: the segment was started by this execution, so none of its items can be stored yet."""
+        stored = items_before if started_here else len(await every_item(inner))
         return ReplaySession(inner, items_before, max(0, stored - items_before), journal, background)
 
     async def get_items(self, limit: int | None = None) -> list[TResponseInputItem]:
