@@ -176,6 +176,31 @@ for (const { name, options: store } of backends()) {
       await resumedSession.close();
     });
 
+    test('a consumed stream that failed has its run recorded as failed, so the same process resumes it at once', async () => {
+      const runId = `stream-fails-${randomUUID()}`;
+      const sessionId = randomUUID();
+      const file = effects();
+      const agent = stepAgent({ effectsFile: file });
+      const holdsTheAnswer = (items: AgentInputItem[]) => items.some((item) => 'role' in item && item.role === 'assistant');
+      const session = new FailingSession(holdsTheAnswer, { sessionId, ...store });
+      const streamed = await runAgent(agent, STEPPER_INPUT, session, true, durable(runId));
+      await assert.rejects(consumeResult(streamed), SessionWriteFailed);
+      await session.close();
+      // Read right after the stream ended: its end is journaled before the consumer sees it.
+      const row = await runRow(store, runId);
+      assert.deepEqual([row?.status, row?.lease_owner], ['failed', null]);
+
+      const before = server.requests.length;
+      const resumedSession = new DurableSession({ sessionId, ...store });
+      const resumed = await consumeResult(await runAgent(agent, [], resumedSession, true, durable(runId)));
+      assert.equal(resumed.finalOutput, 'All 20 steps are recorded.');
+      assert.equal(server.requests.length, before, 'every model call was replayed');
+      everyStepOnce(file);
+      const ended = await runRow(store, runId);
+      assert.deepEqual([ended?.status, ended?.lease_owner], ['finished', null], 'and the resumed stream\'s end, before it ends');
+      await resumedSession.close();
+    });
+
     test('a resumed stream continues from the offset the client gives, with no event twice', async () => {
       // What a client of an uninterrupted streamed run sees.
       const reference = new DurableSession(store);
