@@ -610,3 +610,26 @@ async def test_a_session_write_that_fails_in_the_background_fails_the_run_and_a_
         assert every_step_once(file)
         assert await conversation(session) == expected, "the items of the failed write, stored once"
     assert await stored_run_status(store_options, run_id) == "finished"
+
+
+async def test_a_consumed_stream_that_failed_has_its_run_recorded_as_failed_so_the_same_process_resumes_it_at_once(
+    store_options: dict[str, Any], stepper_server: str
+) -> None:
+    run_id = f"stream-fails-{uuid.uuid4()}"
+    session_id = str(uuid.uuid4())
+    file = effects()
+    agent = step_agent(file)
+    async with FailingSession(_the_answer, session_id, **store_options) as session:
+        streamed = await run_agent(agent, STEPPER_INPUT, session, True, durable=durable(store_options, run_id), max_turns=30)
+        with pytest.raises(SessionWriteFailed):
+            await consume_result(streamed)
+    # Read right after the stream ended: its end is journaled (and the lease released) before the consumer sees it.
+    assert await stored_run_status(store_options, run_id) == "failed"
+
+    before = len(model_requests(stepper_server))
+    async with DurableSession(session_id, **store_options) as session:
+        resumed = await consume_result(await run_agent(agent, [], session, True, durable=durable(store_options, run_id), max_turns=30))
+        assert resumed.final_output == FINAL_OUTPUT
+        assert model_requests(stepper_server)[before:] == []
+        assert every_step_once(file)
+        assert await stored_run_status(store_options, run_id) == "finished", "and the resumed stream's end, before it ends"

@@ -438,8 +438,12 @@ def _record_end_of_stream(
     events = streamed.stream_events
 
     async def stream_events() -> AsyncIterator[StreamEvent]:
-        async for event in events():
-            yield event
+        try:
+            async for event in events():
+                yield event
+        except Exception:
+            await asyncio.shield(recorded)  # the run's failure too is recorded before the consumer sees it
+            raise
         await asyncio.shield(recorded)
 
     streamed.stream_events = stream_events  # type: ignore[method-assign]
