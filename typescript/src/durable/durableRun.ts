@@ -285,7 +285,7 @@ export async function executeDurably(
       const plan = await planSegment(journal, agent, segmentInput, session, options.maxTurns ?? null, lease);
       lease = { ...lease, claimed: true }; // held from here on, by this call
       renewal ??= new LeaseRenewal(db, runId, lease.owner, lease.leaseMs);
-      const streamed = stream && !(plan.interrupted && !streamInterruption);
+      const streamed = stream && (streamInterruption || !plan.interrupted);
       const replay = new RunReplay(journal, plan.segment, streamed);
       const graph = journaledAgentGraph(agent, replay);
       const { config } = runner;

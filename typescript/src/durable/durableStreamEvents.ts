@@ -75,8 +75,8 @@ function firstOffset(from: number | DurableStreamPosition, segment: number): num
   }
   if (position.segment > segment) {
     throw new RangeError(
-      `durableStreamEvents: this stream executes segment ${segment} of its run, before the position ${JSON.stringify(from)}; ` +
-        'a resume always streams the run\'s latest segment, so the position belongs to another run.',
+      `durableStreamEvents: the position ${JSON.stringify(from)} is in segment ${position.segment}, after segment ${segment} ` +
+        'that this stream executes; a resume streams the run\'s latest segment, so the position belongs to another run.',
     );
   }
   // The client has seen nothing of a segment later than its position: it gets all of it.

@@ -288,7 +288,7 @@ async def execute_durably(
             lease = dataclasses.replace(lease, claimed=True)  # held from here on, by this call
             if renewal is None:
                 renewal = LeaseRenewal(db, run_id, lease.owner, lease.lease_ms)
-            streamed = stream and not (plan.interrupted and not stream_interruption)
+            streamed = stream and (stream_interruption or not plan.interrupted)
             replay = RunReplay(journal, plan.segment, streamed)
             graph = journaled_agent_graph(agent, replay)
             config = options.get("run_config")

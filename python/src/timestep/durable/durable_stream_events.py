@@ -58,8 +58,8 @@ def _first_offset(from_offset: int | DurableStreamPosition, segment: int) -> int
         )
     if position.segment > segment:
         raise ValueError(
-            f"durable_stream_events: this stream executes segment {segment} of its run, before the position "
-            f"{from_offset!r}; a resume always streams the run's latest segment, so the position belongs to another run."
+            f"durable_stream_events: the position {from_offset!r} is in segment {position.segment}, after segment {segment} "
+            "that this stream executes; a resume streams the run's latest segment, so the position belongs to another run."
         )
     # The client has seen nothing of a segment later than its position: it gets all of it.
     return position.offset if position.segment == segment else 0
