@@ -1,13 +1,16 @@
 import type { RunStreamEvent, StreamedRunResult } from '@openai/agents';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { isReplayedModelEvent } from './journalingModel.js';
 
 /** The segment each durable stream executes (see `DurableStreamEvent.segment`). */
 export const streamSegments = new WeakMap<StreamedRunResult<any, any>, number>();
 
 /**
- * Makes the stream's end, for a consumer that iterates `result` or awaits
- * `result.completed`, wait for `recorded` (the run's end being journaled), so
- * a resume that follows a finished stream finds the run ended, its lease free.
+ * Makes the stream's end, however the consumer reads it (iterating `result`,
+ * `toStream()`, `toTextStream()`, or awaiting `result.completed`), wait for
+ * `recorded` (the run's end being journaled), so a resume that follows a
+ * finished stream finds the run ended, its lease free.
  */
 export function endAfterRecorded(result: StreamedRunResult<any, any>, recorded: Promise<void>): void {
   const completed = result.completed;
@@ -40,6 +43,40 @@ export function endAfterRecorded(result: StreamedRunResult<any, any>, recorded: 
       },
     } as AsyncIterableIterator<RunStreamEvent>;
   };
+  // The SDK hands out one stream for every call; so does this, once wrapped.
+  // (The SDK types its streams by a minimal interface; in Node they are web ReadableStreams.)
+  let events: ReadableStream<RunStreamEvent> | undefined;
+  const toStream = result.toStream.bind(result) as unknown as () => ReadableStream<RunStreamEvent>;
+  result.toStream = (() => (events ??= endsAfter(toStream(), recorded))) as typeof result.toStream;
+  const toTextStream = result.toTextStream.bind(result) as unknown as () => ReadableStream<string>;
+  result.toTextStream = ((options: { compatibleWithNodeStreams?: boolean } = {}) => {
+    const text = endsAfter(toTextStream(), recorded);
+    return options.compatibleWithNodeStreams ? Readable.fromWeb(text as NodeReadableStream<string>) : text;
+  }) as typeof result.toTextStream;
+}
+
+/** `stream`, its end (close or error) held back until `recorded` settles. */
+function endsAfter<T>(stream: ReadableStream<T>, recorded: Promise<void>): ReadableStream<T> {
+  // Taken at the first read, not here: until then the SDK's stream stays free for whoever reads it first.
+  let reader: ReadableStreamDefaultReader<T> | undefined;
+  return new ReadableStream<T>({
+    async pull(controller) {
+      reader ??= stream.getReader();
+      try {
+        const next = await reader.read();
+        if (next.done) {
+          await recorded;
+          controller.close();
+        } else {
+          controller.enqueue(next.value);
+        }
+      } catch (error) {
+        await recorded;
+        controller.error(error);
+      }
+    },
+    cancel: (reason) => (reader ?? stream).cancel(reason),
+  });
 }
 
 /** Where a client stands in a durable run's stream: the next event it wants. */

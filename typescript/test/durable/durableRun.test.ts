@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import type { AgentInputItem, CallModelInputFilter, StreamedRunResult } from '@openai/agents';
+import type { AgentInputItem, CallModelInputFilter, RunStreamEvent, StreamedRunResult } from '@openai/agents';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -200,6 +200,24 @@ for (const { name, options: store } of backends()) {
       assert.deepEqual([ended?.status, ended?.lease_owner], ['finished', null], 'and the resumed stream\'s end, before it ends');
       await resumedSession.close();
     });
+
+    for (const read of ['toStream', 'toTextStream'] as const) {
+      test(`a stream read to its end through ${read}() has its run recorded as ended by then`, async () => {
+        const runId = `stream-${read}-${randomUUID()}`;
+        const session = new DurableSession(store);
+        const file = effects();
+        const streamed = await runAgent(stepAgent({ effectsFile: file }), STEPPER_INPUT, session, true, durable(runId));
+        const chunks: unknown[] = [];
+        for await (const chunk of streamed[read]()) chunks.push(chunk);
+        const row = await runRow(store, runId);
+        assert.deepEqual([row?.status, row?.lease_owner], ['finished', null]);
+        if (read === 'toTextStream') assert.ok(chunks.join('').endsWith('All 20 steps are recorded.'), chunks.join(''));
+        else assert.ok(chunks.some((event) => (event as RunStreamEvent).type === 'run_item_stream_event'));
+        assert.equal(streamed.finalOutput, 'All 20 steps are recorded.');
+        everyStepOnce(file);
+        await session.close();
+      });
+    }
 
     test('a resumed stream continues from the offset the client gives, with no event twice', async () => {
       // What a client of an uninterrupted streamed run sees.
