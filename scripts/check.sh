@@ -2,7 +2,8 @@
 # Type checks and lints both packages; scripts/test.sh runs it after setup.
 #   TypeScript: tsc over src, tests and examples (typescript/tsconfig.check.json) and the
 #               benchmarks; eslint (typescript/eslint.config.js)
-#   Python:     ruff and mypy (settings in python/pyproject.toml: strict on the package);
+#   Python:     ruff and mypy over the package and bench/python (settings in python/pyproject.toml:
+#               strict on the package);
 #               the README quick start under mypy --strict
 # The TypeScript README quick start is type-checked by typescript/test/readmeQuickStart.test.ts.
 set -uo pipefail
@@ -18,10 +19,10 @@ typescript/node_modules/.bin/tsc -p bench/tsconfig.json || status=1
 echo "== lint: TypeScript (eslint)"
 (cd typescript && npm run --silent lint) || status=1
 
-echo "== lint: Python (ruff)"
-(cd python && "$root/.venv/bin/ruff" check --output-format concise .) || status=1
-echo "== typecheck: Python (mypy)"
-(cd python && "$root/.venv/bin/mypy") || status=1
+echo "== lint: Python (ruff), the package and the benchmarks"
+(cd python && "$root/.venv/bin/ruff" check --output-format concise . ../bench/python) || status=1
+echo "== typecheck: Python (mypy), the package and the benchmarks"
+(cd python && "$root/.venv/bin/mypy" && "$root/.venv/bin/mypy" ../bench/python) || status=1
 echo "== typecheck: Python README quick start (mypy --strict)"
 quick_start=$(mktemp -d "${TMPDIR:-/tmp}/timestep-quick-start.XXXXXX")
 trap 'rm -rf "$quick_start"' EXIT

@@ -58,12 +58,14 @@ STEPPER: Agent[Any] = Agent(
 
 
 def machine() -> dict[str, Any]:
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")), "?")
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?")
     import platform
 
     import agents
 
-    commit = subprocess.run(["git", "-C", os.environ.get("BENCH_REPO_ROOT") or str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    repo = os.environ.get("BENCH_REPO_ROOT") or str(REPO)
+    commit = subprocess.run(["git", "-C", repo, "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True).stdout.strip()
     return {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cpuModel": cpu, "cores": os.cpu_count(),
         "python": platform.python_version(), "sdk": {"openai-agents (Python)": getattr(agents, "__version__", "?")},
@@ -82,7 +84,8 @@ async def main() -> None:
     results_dir = Path(os.environ.get("BENCH_RESULTS") or REPO / "bench/results")
     started = time.monotonic()
     server = subprocess.Popen(
-        ["node", str(REPO / "testing/model-server/server.mjs"), "--scenario", str(REPO / "spec/scenarios/durable-twenty-steps.json"), "--delay-ms", str(DELAY_MS)],
+        ["node", str(REPO / "testing/model-server/server.mjs"),
+         "--scenario", str(REPO / "spec/scenarios/durable-twenty-steps.json"), "--delay-ms", str(DELAY_MS)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     stores: list[tuple[str, dict[str, Any]]] = [("embedded", {"use_pglite": True}), ("postgres", {"connection_string": pg_url})]
@@ -140,7 +143,10 @@ async def main() -> None:
             sizes.append({
                 "store": name,
                 "journal": [{"kind": r["kind"], "key": r["key"], "text": int(r["text"]), "stored": int(r["stored"])} for r in journal],
-                "items": [{"type": r["type"] or "message", "callId": r["call_id"], "text": int(r["text"]), "stored": int(r["stored"])} for r in items],
+                "items": [
+                    {"type": r["type"] or "message", "callId": r["call_id"], "text": int(r["text"]), "stored": int(r["stored"])}
+                    for r in items
+                ],
                 "nativeItemText": sum(int(r["native"] or 0) for r in items),
             })
 
@@ -149,13 +155,18 @@ async def main() -> None:
             "config": {"modelDelayMs": DELAY_MS, "modelCalls": MODEL_CALLS, "warmupRounds": WARMUP, "rounds": ROUNDS},
             "durationSeconds": round(time.monotonic() - started),
             "overhead": overhead, "bytes": sizes,
-            "notes": ["Embedded = the embedded store through the store server (timestep db serve, unix socket); the package measured is the one installed in the venv."],
+            "notes": [
+                "Embedded = the embedded store through the store server (timestep db serve, unix socket); "
+                "the package measured is the one installed in the venv."
+            ],
         }
         results_dir.mkdir(parents=True, exist_ok=True)
         (results_dir / "python-durable-latest.json").write_text(json.dumps(out, indent=2) + "\n")
-        for (name, _), s in zip(stores, samples):
+        for (name, _), s in zip(stores, samples, strict=True):
             plain, durable = sorted(s["plain"])[len(s["plain"]) // 2], sorted(s["durable"])[len(s["durable"]) // 2]
-            log(f"{name}: plain {plain / MODEL_CALLS:.2f} ms/turn, durable {durable / MODEL_CALLS:.2f} ms/turn ({(durable / plain - 1) * 100:+.1f}%, upper medians)")
+            overhead = (durable / plain - 1) * 100
+            per_turn = f"plain {plain / MODEL_CALLS:.2f} ms/turn, durable {durable / MODEL_CALLS:.2f} ms/turn"
+            log(f"{name}: {per_turn} ({overhead:+.1f}%, upper medians)")
     finally:
         for lease in leases:
             await lease.release()

@@ -143,8 +143,9 @@ def summarise(xs: list[float]) -> dict[str, float]:
 
 
 def machine() -> dict[str, Any]:
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")), "?")
-    mem = int(next(l.split()[1] for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")))
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?")
+    mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")))
     node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
     import agents
 
@@ -224,7 +225,9 @@ async def main() -> None:
                     if round_ < 0:
                         continue
                     s = samples.setdefault((variant, size), {"save": [], "load": [], "both": []})
-                    s["save"].append(save), s["load"].append(load), s["both"].append(save + load)
+                    s["save"].append(save)
+                    s["load"].append(load)
+                    s["both"].append(save + load)
             log(f"{size}: done")
         for store in stores.values():
             await store.close()
@@ -238,7 +241,12 @@ async def main() -> None:
         # Row ids shared with the TypeScript rows: Python's embedded store is always a second process
         # reaching the host through the socket, so it fills the `joined` rows.
         row_variant = {"file": "file", "embedded": "joined", "postgres": "postgres", "spawn": "pythonSpawnPerQuery"}
-        rows, targets = [], []
+        rows: list[dict[str, Any]] = []
+        targets: list[dict[str, Any]] = []
+
+        def target(id_: str, name: str, value: float, limit: float, passed: bool) -> None:
+            targets.append({"id": id_, "name": name, "value": value, "limit": limit, "unit": "×", "pass": passed})
+
         for size in SIZES:
             base = samples[("file", size)]
             for variant in variants:
@@ -258,15 +266,16 @@ async def main() -> None:
             pg = summarise(samples[("postgres", size)]["both"])["median"]
             spawn = summarise(samples[("spawn", size)]["both"])["median"]
             file_ = summarise(base["both"])["median"]
-            targets.append({"id": f"python.spawnOverServer.{size}", "name": f"Python: store server save+load of the {size} state ≥ 100× faster than spawning Node per query",
-                            "value": spawn / emb, "limit": 100, "unit": "×", "pass": spawn / emb >= 100})
-            targets.append({"id": f"python.serverOverPostgres.{size}", "name": f"Python: store server save+load of the {size} state within 3× of PostgreSQL",
-                            "value": emb / pg, "limit": 3, "unit": "×", "pass": emb / pg <= 3})
+            target(f"python.spawnOverServer.{size}",
+                   f"Python: store server save+load of the {size} state ≥ 100× faster than spawning Node per query",
+                   spawn / emb, 100, spawn / emb >= 100)
+            target(f"python.serverOverPostgres.{size}", f"Python: store server save+load of the {size} state within 3× of PostgreSQL",
+                   emb / pg, 3, emb / pg <= 3)
             if size == "medium":  # the TypeScript targets of the same ids
-                targets.append({"id": "saveLoad.joined.medium.both", "name": "embedded (socket) save+load of the medium state ≤ 3× file baseline",
-                                "value": emb / file_, "limit": 3, "unit": "×", "pass": emb / file_ <= 3})
-                targets.append({"id": "saveLoad.postgres.medium.both", "name": "PostgreSQL save+load of the medium state ≤ 2× file baseline",
-                                "value": pg / file_, "limit": 2, "unit": "×", "pass": pg / file_ <= 2})
+                target("saveLoad.joined.medium.both", "embedded (socket) save+load of the medium state ≤ 3× file baseline",
+                       emb / file_, 3, emb / file_ <= 3)
+                target("saveLoad.postgres.medium.both", "PostgreSQL save+load of the medium state ≤ 2× file baseline",
+                       pg / file_, 2, pg / file_ <= 2)
         # Figure 6: large states through the store server's socket vs PostgreSQL (the TypeScript rows' ids).
         for megabytes in LARGE_MEGABYTES:
             large = await RunState.from_string(AGENT, large_state_text(texts["small"], megabytes))
