@@ -201,18 +201,23 @@ for (const { name, options: store } of backends()) {
       await resumedSession.close();
     });
 
-    for (const read of ['toStream', 'toTextStream'] as const) {
-      test(`a stream read to its end through ${read}() has its run recorded as ended by then`, async () => {
-        const runId = `stream-${read}-${randomUUID()}`;
+    const readers: Array<[string, (result: StreamedRunResult<any, any>) => AsyncIterable<unknown>]> = [
+      ['toStream()', (result) => result.toStream()],
+      ['toTextStream()', (result) => result.toTextStream()],
+      ['toTextStream({ compatibleWithNodeStreams: true })', (result) => result.toTextStream({ compatibleWithNodeStreams: true })],
+    ];
+    for (const [name, read] of readers) {
+      test(`a stream read to its end through ${name} has its run recorded as ended by then`, async () => {
+        const runId = `stream-read-${randomUUID()}`;
         const session = new DurableSession(store);
         const file = effects();
         const streamed = await runAgent(stepAgent({ effectsFile: file }), STEPPER_INPUT, session, true, durable(runId));
         const chunks: unknown[] = [];
-        for await (const chunk of streamed[read]()) chunks.push(chunk);
+        for await (const chunk of read(streamed)) chunks.push(chunk);
         const row = await runRow(store, runId);
         assert.deepEqual([row?.status, row?.lease_owner], ['finished', null]);
-        if (read === 'toTextStream') assert.ok(chunks.join('').endsWith('All 20 steps are recorded.'), chunks.join(''));
-        else assert.ok(chunks.some((event) => (event as RunStreamEvent).type === 'run_item_stream_event'));
+        if (name === 'toStream()') assert.ok(chunks.some((event) => (event as RunStreamEvent).type === 'run_item_stream_event'));
+        else assert.ok(chunks.join('').endsWith('All 20 steps are recorded.'), chunks.join(''));
         assert.equal(streamed.finalOutput, 'All 20 steps are recorded.');
         everyStepOnce(file);
         await session.close();
