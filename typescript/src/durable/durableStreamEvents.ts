@@ -23,31 +23,13 @@ export function endAfterRecorded(result: StreamedRunResult<any, any>, recorded: 
   );
   waited.catch(() => undefined); // as the SDK's own promise: a run's error is not unhandled until someone awaits it
   Object.defineProperty(result, 'completed', { get: () => waited });
-  const iterate = result[Symbol.asyncIterator].bind(result);
-  result[Symbol.asyncIterator] = () => {
-    const events = iterate();
-    return {
-      async next() {
-        try {
-          const next = await events.next();
-          if (next.done) await recorded;
-          return next;
-        } catch (error) {
-          await recorded;
-          throw error;
-        }
-      },
-      return: (value?: unknown) => events.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    } as AsyncIterableIterator<RunStreamEvent>;
-  };
-  // The SDK hands out one stream for every call; so does this, once wrapped.
+  // The SDK hands out one stream for every call and iterates that same one; so does this, once wrapped.
   // (The SDK types its streams by a minimal interface; in Node they are web ReadableStreams.)
   let events: ReadableStream<RunStreamEvent> | undefined;
   const toStream = result.toStream.bind(result) as unknown as () => ReadableStream<RunStreamEvent>;
-  result.toStream = (() => (events ??= endsAfter(toStream(), recorded))) as typeof result.toStream;
+  const wrapped = () => (events ??= endsAfter(toStream(), recorded));
+  result.toStream = wrapped as unknown as typeof result.toStream;
+  result[Symbol.asyncIterator] = () => wrapped()[Symbol.asyncIterator]();
   const toTextStream = result.toTextStream.bind(result) as unknown as () => ReadableStream<string>;
   result.toTextStream = ((options: { compatibleWithNodeStreams?: boolean } = {}) => {
     const text = endsAfter(toTextStream(), recorded);
