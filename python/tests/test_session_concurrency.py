@@ -84,6 +84,28 @@ async def test_one_run_state_store_used_from_many_threads(store_options: dict[st
     await store.close()
 
 
+async def test_store_calls_leave_no_task_running_in_the_callers_event_loop(
+    store_options: dict[str, Any], unique_id: str
+) -> None:
+    # asyncio.run cancels whatever tasks are left when its coroutine returns and
+    # waits for them: a pool worker that caught that cancellation made it hang
+    # for ever (about one run in two of this file, with psycopg_pool).
+    session = DurableSession(unique_id, **store_options)
+    store = RunStateStore(Agent(name="Assistant"), run_id=unique_id, **store_options)
+
+    async def use_both_then_list_other_tasks() -> set[str]:
+        await asyncio.gather(*(session.add_items([message(f"item {n}")]) for n in range(12)))
+        await store.save(RunState(RunContextWrapper(context={}), "hello", Agent(name="Assistant")))
+        return {task.get_name() for task in asyncio.all_tasks() if task is not asyncio.current_task()}
+
+    try:
+        assert await asyncio.to_thread(asyncio.run, use_both_then_list_other_tasks()) == set()
+        assert len(await session.get_items()) == 12
+    finally:
+        await session.close()
+        await store.close()
+
+
 async def test_each_event_loop_closes_its_connections_when_it_shuts_down(postgres_url: str, unique_id: str) -> None:
     # PostgreSQL only: the embedded store serves every client on one backend.
     name = f"ts-{unique_id[-12:]}"

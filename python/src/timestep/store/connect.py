@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import threading
 from collections.abc import Mapping
@@ -141,11 +140,7 @@ async def _close_loop_databases() -> None:
     for key in [key for key in _open if key[1] is loop]:
         entry = _open.pop(key)
         if entry.ready.done() and not entry.ready.cancelled() and entry.ready.exception() is None:
-            # The pool's workers were cancelled with the loop's other tasks, so
-            # closing it re-raises their CancelledError; its connections are
-            # closed regardless, and the next database is closed all the same.
-            with contextlib.suppress(asyncio.CancelledError):
-                await entry.ready.result().close()
+            await entry.ready.result().close()
 
 
 async def lease_database(store_target: StoreTarget, timeout_ms: int | None = None) -> DatabaseLease:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,9 +16,9 @@ import psycopg
 from psycopg import AsyncConnection
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from ..errors import StoreTimeoutError, StoreUnavailableError
+from .connection_pool import ConnectionPool, PoolExhausted
 from .connection_string import redact_passwords
 from .database import Queryable, Row
 from .deadline import DeadlinePassed, within
@@ -118,10 +117,8 @@ class PostgresDatabase:
         self._description = description
         self._advice = advice
         self._start_server = start_server
-        self._pool: AsyncConnectionPool[AsyncConnection[Row]] | None = None
+        self._pool: ConnectionPool | None = None
         self._opening = asyncio.Lock()
-        # Every connection the pools made, so close() can close them itself (see there).
-        self._connections: weakref.WeakSet[AsyncConnection[Row]] = weakref.WeakSet()
 
     async def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         async with self._connection() as connection:
@@ -153,14 +150,7 @@ class PostgresDatabase:
         async with self._opening:
             pool, self._pool = self._pool, None
         if pool is not None:
-            try:
-                await pool.close()
-            finally:
-                # When asyncio.run ends a loop it cancels the pool's workers first;
-                # pool.close() then stops before closing its idle connections.
-                for connection in list(self._connections):
-                    if not connection.closed:
-                        await connection.close()
+            await pool.close()
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[AsyncConnection[Row]]:
@@ -175,12 +165,12 @@ class PostgresDatabase:
                 raise
             lost = error
         finally:
-            await pool.putconn(connection)
+            await pool.release(connection)
         if lost is not None:
             await self._discard(pool)
             raise self._unavailable(lost)
 
-    async def _check_out(self) -> tuple[AsyncConnectionPool[AsyncConnection[Row]], AsyncConnection[Row]]:
+    async def _check_out(self) -> tuple[ConnectionPool, AsyncConnection[Row]]:
         # A server restart leaves every idle connection dead. Checking one before
         # use finds that out before anything of ours is sent, so the pool is
         # replaced and the call goes ahead on a fresh connection, or fails fast
@@ -188,48 +178,33 @@ class PostgresDatabase:
         pool = await self._open_pool()
         connection = await self._get_connection(pool)
         try:
-            await self._limit(connection, AsyncConnectionPool.check_connection(connection))
+            await self._limit(connection, connection.execute(""))
             return pool, connection
         except StoreTimeoutError:
-            await pool.putconn(connection)  # cut: the pool discards it
+            await pool.release(connection)  # cut: the pool closes it
             raise
         except psycopg.Error:
-            await pool.putconn(connection)
+            await pool.release(connection)
         await self._discard(pool)
         pool = await self._open_pool()
         return pool, await self._get_connection(pool)
 
-    async def _get_connection(
-        self, pool: AsyncConnectionPool[AsyncConnection[Row]]
-    ) -> AsyncConnection[Row]:
+    async def _get_connection(self, pool: ConnectionPool) -> AsyncConnection[Row]:
         try:
-            return await pool.getconn()
-        except PoolTimeout as error:
+            return await pool.acquire()
+        except PoolExhausted:
             raise StoreTimeoutError(
                 f"{self._description} gave no connection within {pool.timeout:g} s "
-                f"(all {_POOL_SIZE} in use, or the server stopped answering). {self._advice} "
+                f"(all {pool.max_size} in use). {self._advice} "
                 "The limit is the timeout_ms option or TIMESTEP_STORE_TIMEOUT_MS."
-            ) from error
+            ) from None
 
-    async def _open_pool(self) -> AsyncConnectionPool[AsyncConnection[Row]]:
+    async def _open_pool(self) -> ConnectionPool:
         async with self._opening:
             if self._pool is None:
                 await self._reach_server()
-                pool: AsyncConnectionPool[AsyncConnection[Row]] = AsyncConnectionPool(
-                    self._conninfo,
-                    kwargs=self._connect_options,
-                    min_size=1,
-                    max_size=_POOL_SIZE,
-                    timeout=self._timeout_ms / 1000,
-                    open=False,
-                    configure=self._track,
-                )
-                await pool.open()
-                self._pool = pool
+                self._pool = ConnectionPool(self._connect, max_size=_POOL_SIZE, timeout=self._timeout_ms / 1000)
             return self._pool
-
-    async def _track(self, connection: AsyncConnection[Row]) -> None:
-        self._connections.add(connection)
 
     async def _reach_server(self) -> None:
         """Probes the server; a started server is resolved again if the probe finds it gone.
@@ -253,16 +228,15 @@ class PostgresDatabase:
                     raise
 
     async def _probe(self) -> None:
-        # The pool retries failed connections quietly in the background, so a
-        # server that is down would surface only as a timeout; one direct
-        # connection first fails fast, with the reason.
+        await (await self._connect()).close()
+
+    async def _connect(self) -> AsyncConnection[Row]:
+        """A new connection; a failure to connect is ``StoreTimeoutError`` or ``StoreUnavailableError``."""
         try:
-            probe = await AsyncConnection.connect(self._conninfo, **self._connect_options)
+            connection: AsyncConnection[Row] = await AsyncConnection.connect(self._conninfo, **self._connect_options)
+            return connection
         except psycopg.Error as error:
             failure = error
-        else:
-            await probe.close()
-            return
         # Raised outside the except block, so the driver's error is not attached as context.
         if isinstance(failure, psycopg.errors.ConnectionTimeout):
             raise self._timed_out(str(failure).strip())
@@ -283,7 +257,7 @@ class PostgresDatabase:
             "Retry, or raise the limit (timeout_ms option or TIMESTEP_STORE_TIMEOUT_MS)."
         )
 
-    async def _discard(self, pool: AsyncConnectionPool[AsyncConnection[Row]]) -> None:
+    async def _discard(self, pool: ConnectionPool) -> None:
         async with self._opening:
             if self._pool is pool:
                 self._pool = None
