@@ -194,6 +194,21 @@ async def test_idle_connections_dropped_by_a_restart_are_replaced(cluster: Clust
     await session.close()
 
 
+async def test_an_idle_connection_the_server_ended_is_replaced_before_anything_is_sent(postgres_url: str) -> None:
+    name = f"ended-{uuid.uuid4().hex[:12]}"
+    session = DurableSession(connection_string=f"{postgres_url}?application_name={name}")
+    await session.add_items([{"role": "user", "content": "before"}])
+    async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as admin:
+        cursor = await admin.execute(
+            # With a timeout it returns once the backend has exited.
+            "SELECT bool_and(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity WHERE application_name = %s",
+            [name],
+        )
+        assert await cursor.fetchone() == (True,)
+    assert await session.get_items() == [{"role": "user", "content": "before"}]
+    await session.close()
+
+
 @pytest.fixture
 async def fresh_database(postgres_url: str) -> AsyncIterator[str]:
     """An empty database on the test server."""
