@@ -13,7 +13,7 @@ closed when the loop shuts down (``loop_shutdown``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from psycopg import AsyncConnection
 from psycopg.pq import TransactionStatus
@@ -28,10 +28,18 @@ class PoolExhausted(Exception):
 class ConnectionPool:
     """At most ``max_size`` connections, made on demand; a caller waits ``timeout`` seconds for a free one."""
 
-    def __init__(self, connect: Callable[[], Awaitable[AsyncConnection[Row]]], *, max_size: int, timeout: float) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], Awaitable[AsyncConnection[Row]]],
+        *,
+        max_size: int,
+        timeout: float,
+        idle: Iterable[AsyncConnection[Row]] = (),
+    ) -> None:
+        """``idle``: connections already made (e.g. the one that found the server), used first."""
         self._connect = connect
         self._free = asyncio.Semaphore(max_size)
-        self._idle: list[AsyncConnection[Row]] = []
+        self._idle = list(idle)
         self._closed = False
         self.max_size = max_size
         self.timeout = timeout

@@ -202,33 +202,31 @@ class PostgresDatabase:
     async def _open_pool(self) -> ConnectionPool:
         async with self._opening:
             if self._pool is None:
-                await self._reach_server()
-                self._pool = ConnectionPool(self._connect, max_size=_POOL_SIZE, timeout=self._timeout_ms / 1000)
+                first = await self._reach_server()
+                self._pool = ConnectionPool(
+                    self._connect, max_size=_POOL_SIZE, timeout=self._timeout_ms / 1000, idle=[first]
+                )
             return self._pool
 
-    async def _reach_server(self) -> None:
-        """Probes the server; a started server is resolved again if the probe finds it gone.
+    async def _reach_server(self) -> AsyncConnection[Row]:
+        """A first connection; a started server is resolved again if connecting finds it gone.
 
-        Nothing was sent when a probe fails, so trying the next host is safe:
+        Nothing was sent when connecting fails, so trying the next host is safe:
         the host may have exited just after it was found, and another process
         (or this one) becomes the host.
         """
         if self._start_server is None:
-            await self._probe()
-            return
-        for attempt in range(_RESOLVE_ATTEMPTS):
+            return await self._connect()
+        for _ in range(_RESOLVE_ATTEMPTS - 1):
             await self._start_server()
             try:
-                await self._probe()
-                return
+                return await self._connect()
             except StoreTimeoutError:
                 raise  # there, but not answering: looking again would only wait again
             except StoreUnavailableError:
-                if attempt == _RESOLVE_ATTEMPTS - 1:
-                    raise
-
-    async def _probe(self) -> None:
-        await (await self._connect()).close()
+                pass  # gone: resolve the host again
+        await self._start_server()
+        return await self._connect()
 
     async def _connect(self) -> AsyncConnection[Row]:
         """A new connection; a failure to connect is ``StoreTimeoutError`` or ``StoreUnavailableError``."""
