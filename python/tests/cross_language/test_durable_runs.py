@@ -9,8 +9,11 @@ whose request log shows which model calls were sent.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import tempfile
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +29,8 @@ from durable.durable_support import (
     store_target,
     stored_journal,
 )
-from durable.step_agent import FINAL_OUTPUT, MODEL_CALLS, STEPPER_INPUT, every_step_once, step_agent
+from durable.step_agent import FINAL_OUTPUT, MODEL_CALLS, STEPPER_INPUT, STEPS, every_step_once, step_agent, step_counts
+from store_support import CLI
 
 from timestep import DurableOptions, DurableSession, run_agent
 
@@ -168,3 +172,42 @@ async def test_a_segment_python_started_from_its_own_run_state_resumes_in_typesc
     assert every_step_once(file)
     async with DurableSession(session_id, **store_options) as session:
         assert await conversation(session) == expected
+
+
+def timestep_runs(store_options: dict[str, Any], *arguments: str) -> Any:
+    """`timestep runs ... --json` (the TypeScript CLI) on the store of ``store_options``; its JSON output."""
+    env = {key: value for key, value in os.environ.items() if key != "TIMESTEP_DB_URL"}
+    if store_options.get("connection_string"):
+        env["TIMESTEP_DB_URL"] = store_options["connection_string"]
+    command = ["node", str(CLI), "runs", *arguments, "--json"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+async def test_a_python_run_forked_with_the_cli_goes_on_live_from_the_entry_in_python(
+    store_options: dict[str, Any], stepper_server: str
+) -> None:
+    run_id = f"python-fork-{uuid.uuid4()}"
+    durable = DurableOptions(run_id=run_id, **store_options)
+    async with DurableSession(**store_options) as session:
+        await run_agent(step_agent(effects()), STEPPER_INPUT, session, durable=durable, max_turns=30)
+        expected = await conversation(session)
+        original_session = session.session_id
+
+    # Up to step 10's result (response ordinal 9): the fork asks the model for step 11 onwards.
+    history = timestep_runs(store_options, "show", run_id)["durable"]["journal"]["history"]
+    entry = next(e["seq"] for e in history if e["kind"] == "tool_result" and e["key"].startswith("9:"))
+    fork = timestep_runs(store_options, "fork", run_id, "--version", str(entry))
+    assert fork["sessionId"] not in (None, original_session)
+
+    before = len(model_requests(stepper_server))
+    file = effects()
+    fork_durable = DurableOptions(run_id=fork["runId"], **store_options)
+    async with DurableSession(fork["sessionId"], **store_options) as fork_session:
+        result = await run_agent(step_agent(file), [], fork_session, durable=fork_durable, max_turns=30)
+        assert result.final_output == FINAL_OUTPUT
+        assert await conversation(fork_session) == expected
+    assert model_requests(stepper_server)[before:] == [rule_of_call(ordinal) for ordinal in range(10, MODEL_CALLS)]
+    assert step_counts(file) == Counter(dict.fromkeys(range(11, STEPS + 1), 1)), "steps 1-10 come from the journal"
+    assert [e.kind for e in await stored_journal(store_options, run_id)] == [e["kind"] for e in history], "the original is untouched"

@@ -19,6 +19,8 @@ import {
 import { decide } from './runsApproval.js';
 import { openRunsDatabase } from './runsDatabase.js';
 import { forkRun } from './runsFork.js';
+import { forkDurableRun, isDurableRun } from './runsForkDurable.js';
+import { UsageError } from './usageError.js';
 import {
   DURABLE_STATUSES,
   RUN_STATE_STATUSES,
@@ -36,8 +38,8 @@ export const RUNS_USAGE = `Usage: timestep runs <command> [--json] [--data-dir D
                                   session and last change; STATUS is one of
                                   interrupted, checkpoint, final (saved run states)
                                   or queued, running, failed, finished (durable runs).
-  runs show RUN_ID                The run's versions (and journal summary for a
-                                  durable run) and its stored decisions.
+  runs show RUN_ID                The run's versions (a durable run: its journal,
+                                  entry by entry) and its stored decisions.
   runs pending                    Tool calls waiting for approval, across runs.
   runs approve RUN_ID CALL_ID --reason TEXT [--by NAME]
   runs reject RUN_ID CALL_ID --reason TEXT [--by NAME]
@@ -46,7 +48,10 @@ export const RUNS_USAGE = `Usage: timestep runs <command> [--json] [--data-dir D
                                   loaded; a rejection's reason is what the model
                                   is told.
   runs fork RUN_ID --version N [--as NEW_ID]
-                                  Copy version N as version 1 of a new run.
+                                  Copy version N as version 1 of a new run. A
+                                  durable run: copy its journal up to entry N as a
+                                  new queued run (with a copy of its session) that
+                                  continues live from there when resumed.
   runs prune [--keep-last N] [--older-than DURATION] [--dry-run]
                                   Delete versions outside the newest N of each run
                                   and saved more than DURATION ago (e.g. 30d, 12h,
@@ -55,9 +60,6 @@ export const RUNS_USAGE = `Usage: timestep runs <command> [--json] [--data-dir D
 
   The store: --data-dir (an embedded store), else TIMESTEP_DB_URL, else the
   embedded store in the app directory.`;
-
-/** Bad command line: exit 2 with the usage. */
-class UsageError extends Error {}
 
 const EXIT = { failed: 1, usage: 2, notFound: 3, refused: 4 } as const;
 
@@ -129,6 +131,8 @@ function describeDetails(details: RunDetails): string {
       `durable run: ${run.status}, agent ${run.agent}, session ${run.sessionId ?? '-'}, updated ${run.updatedAt}`,
       `journal: ${j.entries} entries, ${j.segments} segments, ${j.modelResponses} model responses, ` +
         `${j.toolResults} tool results, ${j.toolsInDoubt} in doubt, last at ${j.lastEntryAt ?? '-'}`,
+      '  entry  segment  kind             key',
+      ...j.history.map((e) => `  ${String(e.seq).padStart(5)}  ${String(e.segment).padStart(7)}  ${e.kind.padEnd(15)}  ${e.key ?? '-'}  ${e.at}`),
     );
   }
   return lines.join('\n');
@@ -222,6 +226,10 @@ async function execute(argv: string[], json: boolean): Promise<string> {
       const version = positiveInteger('--version', values.version);
       if (version === undefined) throw new UsageError('runs fork needs --version N (`timestep runs show` lists them).');
       return run(async ({ db }) => {
+        if (await isDurableRun(db, runId)) {
+          const fork = await forkDurableRun(db, runId, version, values.as);
+          return out(fork, () => (fork.sessionId ? `${fork.runId}\nsession ${fork.sessionId}` : fork.runId));
+        }
         const fork = await forkRun(db, runId, version, values.as);
         return out(fork, () => fork.runId);
       });

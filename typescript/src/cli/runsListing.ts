@@ -63,6 +63,17 @@ export interface JournalSummary {
   toolResults: number;
   toolsInDoubt: number;
   lastEntryAt: string | null;
+  /** Every entry, in order: what `runs fork --version N` of a durable run counts. */
+  history: JournalEntrySummary[];
+}
+
+export interface JournalEntrySummary {
+  seq: number;
+  segment: number;
+  kind: string;
+  /** The response's ordinal (model_response) or `<ordinal>:<call id>` (tool entries); null otherwise. */
+  key: string | null;
+  at: string;
 }
 
 /** `timestep runs show`: whatever the store holds under the run id. */
@@ -271,6 +282,12 @@ async function journalSummary(db: Queryable, runId: string): Promise<JournalSumm
     toolResults: row.tool_results,
     toolsInDoubt: row.in_doubt,
     lastEntryAt: row.last_at === null ? null : iso(row.last_at),
+    history: (
+      await db.query<{ seq: number; segment: number; kind: string; key: string | null; created_at: Date }>(
+        'SELECT seq, segment, kind, key, created_at FROM timestep_run_journal WHERE run_id = $1 ORDER BY seq',
+        [runId],
+      )
+    ).map((e) => ({ seq: e.seq, segment: e.segment, kind: e.kind, key: e.key, at: iso(e.created_at) })),
   };
 }
 

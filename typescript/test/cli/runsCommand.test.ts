@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Agent } from '@openai/agents';
-import { RunStateStore, consumeResult, runAgent } from '../../src/index.js';
+import { DurableSession, RunStateStore, consumeResult, runAgent } from '../../src/index.js';
 import type { DatabaseLease } from '../../src/store/connect.js';
 import { REPO_ROOT, freshAppDirectory, useScriptedOpenAI } from '../support/environment.js';
 import { referenceAgents } from '../support/referenceAgents.js';
@@ -222,6 +222,59 @@ for (const backend of stores()) {
       );
       assert.match((await timestep('show', runId)).stdout, /journal: \d+ entries, 1 segments, 2 model responses, 1 tool results/);
       await refused(3, 'ApprovalNotFoundError', 'approve', runId, 'call_x', '--reason', 'x');
+    });
+
+    test('fork of a durable run copies its journal up to an entry; resuming the fork replays it and goes on live', async () => {
+      const original = referenceAgents();
+      const runId = newRunId('durable-fork');
+      const question = "What's the weather in Oakland?";
+      const session = new DurableSession({ ...backend.options });
+      await session.addItems([{ role: 'user', content: 'An earlier turn of the conversation.' }]);
+      const finished = await consumeResult(
+        await runAgent(original.weatherAssistant, question, session, false, { durable: { runId, ...backend.options } }),
+      );
+      const shown = await json('show', runId);
+      const history: Array<{ seq: number; kind: string }> = shown.durable.journal.history;
+      assert.deepEqual(
+        history.map((entry) => [entry.seq, entry.kind]),
+        [[1, 'segment_started'], [2, 'model_response'], [3, 'tool_started'], [4, 'tool_result'], [5, 'model_response'], [6, 'segment_ended']],
+      );
+      assert.match((await timestep('show', runId)).stdout, /\n\s+4\s+0\s+tool_result\s+0:\S+/);
+
+      // Up to the tool's result: the weather is not fetched again, only the answer is asked for.
+      const forkId = newRunId('durable-forked');
+      const fork = await json('fork', runId, '--version', '4', '--as', forkId);
+      assert.equal(fork.runId, forkId);
+      assert.equal(fork.fromVersion, 4);
+      assert.notEqual(fork.sessionId, await session.getSessionId(), 'the fork writes its own conversation');
+      const forkShown = await json('show', forkId);
+      assert.equal(forkShown.durable.status, 'queued');
+      assert.equal(forkShown.durable.sessionId, fork.sessionId);
+      assert.deepEqual(
+        forkShown.durable.journal.history.map((entry: { kind: string; key: string | null }) => [entry.kind, entry.key]),
+        shown.durable.journal.history.slice(0, 4).map((entry: { kind: string; key: string | null }) => [entry.kind, entry.key]),
+      );
+      const forkSession = new DurableSession({ sessionId: fork.sessionId, ...backend.options });
+      assert.deepEqual(await forkSession.getItems(), (await session.getItems()).slice(0, 1), 'the items the run started with');
+
+      const resumed = referenceAgents();
+      const before = server.requests.length;
+      const result = await consumeResult(
+        await runAgent(resumed.weatherAssistant, [], forkSession, false, { durable: { runId: forkId, ...backend.options } }),
+      );
+      assert.equal(result.finalOutput, finished.finalOutput);
+      assert.equal(server.requests.length - before, 1, 'only the model call after entry 4 is made');
+      assert.deepEqual(resumed.weatherCalls, [], 'the journaled tool call does not run again');
+      assert.deepEqual(await forkSession.getItems(), await session.getItems(), 'the same conversation as the original');
+      assert.equal((await json('show', forkId)).durable.status, 'finished');
+      assert.equal((await json('show', runId)).durable.journal.history.length, 6, 'the original is untouched');
+
+      await refused(2, 'UsageError', 'fork', runId, '--version', '6');
+      await refused(3, 'RunStateNotFoundError', 'fork', runId, '--version', '7');
+      await refused(4, 'RunStateConflictError', 'fork', runId, '--version', '2', '--as', forkId);
+      const named = await timestep('fork', runId, '--version', '2');
+      assert.match(named.stdout, /^\S+\nsession \S+\n$/);
+      await Promise.all([session.close(), forkSession.close()]);
     });
 
     /** Six versions: 1 full, 2-3 deltas on it, 4 full (a new writer), 5-6 deltas on it. */
