@@ -29,6 +29,7 @@ from agents.models.openai_provider import OpenAIProvider
 
 from timestep import DurableOptions, DurableSession, StoreOptions, resolve_store_target, run_agent
 from timestep.store.connect import lease_database
+from timestep.store.database import Database
 
 REPO = Path(__file__).resolve().parents[2]  # the checkout, or the snapshot bench/run.sh measures
 QUICK = "--quick" in sys.argv
@@ -55,6 +56,13 @@ STEPPER: Agent[Any] = Agent(
     model="gpt-4.1",
     tools=[function_tool(record_step, name_override="record_step", description_override="Records that a step was done.")],
 )
+
+
+async def timed_query(db: Database, sql: str) -> float:
+    """Milliseconds ``sql`` takes on ``db``, round trip included."""
+    t0 = time.perf_counter()
+    await db.query(sql)
+    return (time.perf_counter() - t0) * 1e3
 
 
 def machine() -> dict[str, Any]:
@@ -124,7 +132,20 @@ async def main() -> None:
                         last[index] = (run_id, session.session_id)
             log(f"round {round_ + 1}/{ROUNDS} done")
 
-        overhead = [{"store": name, "modelCalls": MODEL_CALLS, "samples": samples[i]} for i, (name, _) in enumerate(stores)]
+        # Reference for reading the overhead (as in durable.ts): one committed write transaction, round trip
+        # included, back to back and after the idle wait of a turn's model call.
+        commits: list[dict[str, list[float]]] = []
+        for lease in leases:
+            warm: list[float] = []
+            after_idle: list[float] = []
+            for _ in range(5 if QUICK else 100):
+                warm.append(await timed_query(lease.db, "SELECT txid_current()"))
+                await asyncio.sleep(DELAY_MS / 1000)
+                after_idle.append(await timed_query(lease.db, "SELECT txid_current()"))
+            commits.append({"commitMs": warm, "commitAfterIdleMs": after_idle})
+        overhead = [
+            {"store": name, "modelCalls": MODEL_CALLS, "samples": samples[i], **commits[i]} for i, (name, _) in enumerate(stores)
+        ]
         sizes = []
         for i, (name, _) in enumerate(stores):
             db = leases[i].db
