@@ -131,7 +131,7 @@ function describeDetails(details: RunDetails): string {
       `durable run: ${run.status}, agent ${run.agent}, session ${run.sessionId ?? '-'}, updated ${run.updatedAt}`,
       `journal: ${j.entries} entries, ${j.segments} segments, ${j.modelResponses} model responses, ` +
         `${j.toolResults} tool results, ${j.toolsInDoubt} in doubt, last at ${j.lastEntryAt ?? '-'}`,
-      '  entry  segment  kind             key',
+      '  entry  segment  kind             key  at',
       ...j.history.map((e) => `  ${String(e.seq).padStart(5)}  ${String(e.segment).padStart(7)}  ${e.kind.padEnd(15)}  ${e.key ?? '-'}  ${e.at}`),
     );
   }
