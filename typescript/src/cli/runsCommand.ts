@@ -30,7 +30,7 @@ import {
   type AnyRunStatus,
   type RunDetails,
 } from './runsListing.js';
-import { pruneRuns, type PrunedRun } from './runsPrune.js';
+import { pruneDurableRuns, pruneRuns, type PrunedDurableRun, type PrunedRun } from './runsPrune.js';
 
 export const RUNS_USAGE = `Usage: timestep runs <command> [--json] [--data-dir DIR]
 
@@ -52,11 +52,13 @@ export const RUNS_USAGE = `Usage: timestep runs <command> [--json] [--data-dir D
                                   durable run: copy its journal up to entry N as a
                                   new queued run (with a copy of its session) that
                                   continues live from there when resumed.
-  runs prune [--keep-last N] [--older-than DURATION] [--dry-run]
+  runs prune [--keep-last N] [--older-than DURATION] [--durable] [--dry-run]
                                   Delete versions outside the newest N of each run
                                   and saved more than DURATION ago (e.g. 30d, 12h,
                                   15m); never a run's latest version or one a kept
-                                  version is rebuilt from.
+                                  version is rebuilt from. --durable: also delete
+                                  durable runs that finished more than DURATION
+                                  ago, whole (a journal has no versions to trim).
 
   The store: --data-dir (an embedded store), else TIMESTEP_DB_URL, else the
   embedded store in the app directory.`;
@@ -138,11 +140,13 @@ function describeDetails(details: RunDetails): string {
   return lines.join('\n');
 }
 
-function describePruned(pruned: PrunedRun[], dryRun: boolean): string {
-  if (pruned.length === 0) return 'Nothing to prune.';
-  return pruned
-    .map((run) => `${dryRun ? 'would remove' : 'removed'} run ${run.runId} versions ${run.versions.join(', ')} (${run.kept} kept)`)
-    .join('\n');
+function describePruned(pruned: PrunedRun[], durable: PrunedDurableRun[], dryRun: boolean): string {
+  if (pruned.length === 0 && durable.length === 0) return 'Nothing to prune.';
+  const removed = dryRun ? 'would remove' : 'removed';
+  return [
+    ...pruned.map((run) => `${removed} run ${run.runId} versions ${run.versions.join(', ')} (${run.kept} kept)`),
+    ...durable.map((run) => `${removed} durable run ${run.runId} (finished; ${run.entries} journal entries)`),
+  ].join('\n');
 }
 
 async function execute(argv: string[], json: boolean): Promise<string> {
@@ -160,6 +164,7 @@ async function execute(argv: string[], json: boolean): Promise<string> {
       'keep-last': { type: 'string' },
       'older-than': { type: 'string' },
       'dry-run': { type: 'boolean' },
+      durable: { type: 'boolean' },
     },
   });
   const [command, ...rest] = positionals;
@@ -241,10 +246,14 @@ async function execute(argv: string[], json: boolean): Promise<string> {
       if (keepLast === undefined && olderThanSeconds === undefined) {
         throw new UsageError('runs prune needs a policy: --keep-last N, --older-than DURATION, or both.');
       }
+      if (values.durable && olderThanSeconds === undefined) {
+        throw new UsageError('runs prune --durable needs --older-than DURATION: a finished durable run is deleted whole, by age.');
+      }
       const dryRun = values['dry-run'] ?? false;
       return run(async ({ db }) => {
         const pruned = await pruneRuns(db, { keepLast, olderThanSeconds, dryRun });
-        return out({ dryRun, pruned }, () => describePruned(pruned, dryRun));
+        const durable = values.durable ? await pruneDurableRuns(db, olderThanSeconds!, dryRun) : [];
+        return out({ dryRun, pruned, durable }, () => describePruned(pruned, durable, dryRun));
       });
     }
     default:

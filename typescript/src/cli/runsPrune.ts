@@ -84,3 +84,33 @@ export async function pruneRuns(db: Database, policy: PrunePolicy): Promise<Prun
   }
   return pruned;
 }
+
+/** A durable run `prune --durable` deleted (or, in a dry run, would delete), with its journal. */
+export interface PrunedDurableRun {
+  runId: string;
+  /** Its journal entries, deleted with it. */
+  entries: number;
+}
+
+// A durable run is deleted whole: every entry of its journal counts when it is replayed (response ordinals
+// span its segments), so none can go alone. Only a finished run nobody holds a live lease on goes; queued,
+// running, interrupted and failed runs still have work ahead. Its stored decisions go with it, unless saved
+// run state versions share the run id. Its session is left: a conversation can outlive the run.
+const FINISHED_BEFORE = `status = 'finished' AND updated_at < now() - $1 * interval '1 second'
+   AND (lease_owner IS NULL OR lease_expires_at < now())`;
+const ENTRIES = '(SELECT count(*) FROM timestep_run_journal j WHERE j.run_id = r.run_id)::int AS entries';
+
+/** Deletes the durable runs that finished more than `olderThanSeconds` ago; returns them. One statement, so one snapshot. */
+export async function pruneDurableRuns(db: Database, olderThanSeconds: number, dryRun: boolean): Promise<PrunedDurableRun[]> {
+  const rows = await db.query<{ run_id: string; entries: number }>(
+    dryRun
+      ? `SELECT r.run_id, ${ENTRIES} FROM timestep_durable_runs r WHERE ${FINISHED_BEFORE} ORDER BY r.run_id`
+      : `WITH r AS (DELETE FROM timestep_durable_runs WHERE ${FINISHED_BEFORE} RETURNING run_id),
+              decisions AS (
+                DELETE FROM timestep_approval_decisions d USING r
+                 WHERE d.run_id = r.run_id AND NOT EXISTS (SELECT 1 FROM timestep_run_states s WHERE s.run_id = r.run_id))
+         SELECT r.run_id, ${ENTRIES} FROM r ORDER BY r.run_id`,
+    [olderThanSeconds],
+  );
+  return rows.map((row) => ({ runId: row.run_id, entries: row.entries }));
+}

@@ -364,6 +364,40 @@ for (const backend of stores()) {
       assert.equal(callIdOf(await storeFor(agent, fullRun).load()), callIdOf(state));
     });
 
+    test('prune --durable deletes finished durable runs whole, by age; never one with work ahead', async () => {
+      const { personalAssistant, weatherAssistant } = referenceAgents();
+      const finishedRun = newRunId('prune-durable');
+      const waitingRun = newRunId('prune-durable-waiting');
+      await consumeResult(await runAgent(weatherAssistant, "What's the weather in Oakland?", null, false, { durable: { runId: finishedRun, ...backend.options } }));
+      const waiting = await consumeResult(
+        await runAgent(personalAssistant, "What's the weather in Berkeley?", null, false, { durable: { runId: waitingRun, ...backend.options } }),
+      );
+      assert.equal(waiting.interruptions.length, 1);
+      const entries = (await json('show', finishedRun)).durable.journal.entries;
+
+      await refused(2, 'UsageError', 'prune', '--keep-last', '1', '--durable');
+      const without = await json('prune', '--older-than', '0s');
+      assert.deepEqual(without.durable, [], 'durable runs are pruned only when asked');
+      const young = await json('prune', '--older-than', '1h', '--durable');
+      assert.ok(!young.durable.some((run: any) => run.runId === finishedRun), 'finished just now is younger than 1h');
+
+      const dry = await json('prune', '--older-than', '0s', '--durable', '--dry-run');
+      assert.deepEqual(dry.durable.find((run: any) => run.runId === finishedRun), { runId: finishedRun, entries });
+      assert.ok(!dry.durable.some((run: any) => run.runId === waitingRun), 'an interrupted run waits for a human');
+      assert.equal((await json('show', finishedRun)).durable.journal.entries, entries, 'a dry run deletes nothing');
+
+      const human = await timestep('prune', '--older-than', '0s', '--durable');
+      assert.equal(human.code, 0, human.stderr);
+      assert.match(human.stdout, new RegExp(`removed durable run ${finishedRun} \\(finished; ${entries} journal entries\\)`));
+      await refused(3, 'RunStateNotFoundError', 'show', finishedRun);
+      const [{ left }] = await raw.db.query<{ left: number }>(
+        'SELECT count(*)::int AS left FROM timestep_run_journal WHERE run_id = $1',
+        [finishedRun],
+      );
+      assert.equal(left, 0, 'its journal went with it');
+      assert.equal((await json('show', waitingRun)).durable.status, 'interrupted');
+    });
+
     test('the password of TIMESTEP_DB_URL never appears in any output', async () => {
       const listing = await timestep('list');
       if (backend.name === 'postgres') {
