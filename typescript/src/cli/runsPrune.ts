@@ -98,18 +98,18 @@ export interface PrunedDurableRun {
 // run state versions share the run id. Its session is left: a conversation can outlive the run.
 const FINISHED_BEFORE = `status = 'finished' AND updated_at < now() - $1 * interval '1 second'
    AND (lease_owner IS NULL OR lease_expires_at < now())`;
-const ENTRIES = '(SELECT count(*) FROM timestep_run_journal j WHERE j.run_id = r.run_id)::int AS entries';
+const JOURNAL_ENTRY_COUNT = '(SELECT count(*) FROM timestep_run_journal j WHERE j.run_id = r.run_id)::int AS entries';
 
 /** Deletes the durable runs that finished more than `olderThanSeconds` ago; returns them. One statement, so one snapshot. */
 export async function pruneDurableRuns(db: Database, olderThanSeconds: number, dryRun: boolean): Promise<PrunedDurableRun[]> {
   const rows = await db.query<{ run_id: string; entries: number }>(
     dryRun
-      ? `SELECT r.run_id, ${ENTRIES} FROM timestep_durable_runs r WHERE ${FINISHED_BEFORE} ORDER BY r.run_id`
+      ? `SELECT r.run_id, ${JOURNAL_ENTRY_COUNT} FROM timestep_durable_runs r WHERE ${FINISHED_BEFORE} ORDER BY r.run_id`
       : `WITH r AS (DELETE FROM timestep_durable_runs WHERE ${FINISHED_BEFORE} RETURNING run_id),
               decisions AS (
                 DELETE FROM timestep_approval_decisions d USING r
                  WHERE d.run_id = r.run_id AND NOT EXISTS (SELECT 1 FROM timestep_run_states s WHERE s.run_id = r.run_id))
-         SELECT r.run_id, ${ENTRIES} FROM r ORDER BY r.run_id`,
+         SELECT r.run_id, ${JOURNAL_ENTRY_COUNT} FROM r ORDER BY r.run_id`,
     [olderThanSeconds],
   );
   return rows.map((row) => ({ runId: row.run_id, entries: row.entries }));

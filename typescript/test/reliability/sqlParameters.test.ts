@@ -9,7 +9,7 @@ import { REPO_ROOT } from '../support/environment.js';
  * template literal of the product code must be one of the fixed fragments
  * below (column lists and generated placeholder lists), never a value.
  */
-const ALLOWED_FRAGMENTS = new Set(['METADATA_COLUMNS', 'CHAIN_METADATA_COLUMNS', 'LATEST', 'UNDECIDED', 'UNDECIDED_DURABLE', "rows.join(', ')", 'params.length - 1', 'params.length']);
+const ALLOWED_FRAGMENTS = new Set(['METADATA_COLUMNS', 'CHAIN_METADATA_COLUMNS', 'LATEST', 'UNDECIDED', 'UNDECIDED_DURABLE', 'FINISHED_BEFORE', 'JOURNAL_ENTRY_COUNT', "rows.join(', ')", 'params.length - 1', 'params.length']);
 const SQL_WORDS = /\b(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP)\b/;
 
 function sourceFiles(directory: string): string[] {
