@@ -4,6 +4,7 @@
  * kept delta version is rebuilt from it: a delta applies to the version
  * before it, so everything from the nearest full version up to a kept delta
  * stays (spec/state-delta, "Reading"). Every kept version still loads.
+ * With `--durable`, also finished durable runs, whole (pruneDurableRuns).
  */
 import type { Database, Queryable } from '../store/database.js';
 
