@@ -374,6 +374,12 @@ for (const backend of stores()) {
       );
       assert.equal(waiting.interruptions.length, 1);
       const entries = (await json('show', finishedRun)).durable.journal.entries;
+      // A decision stored while the run waited once (as `runs approve` stores it): it goes with the run.
+      await raw.db.query(
+        `INSERT INTO timestep_approval_decisions (run_id, call_id, decision, reason, decided_by, tool)
+         VALUES ($1, 'call_earlier', 'approve', 'fine', 'carol', 'get_weather')`,
+        [finishedRun],
+      );
 
       await refused(2, 'UsageError', 'prune', '--keep-last', '1', '--durable');
       const without = await json('prune', '--older-than', '0s');
@@ -395,6 +401,11 @@ for (const backend of stores()) {
         [finishedRun],
       );
       assert.equal(left, 0, 'its journal went with it');
+      const [{ decisions }] = await raw.db.query<{ decisions: number }>(
+        'SELECT count(*)::int AS decisions FROM timestep_approval_decisions WHERE run_id = $1',
+        [finishedRun],
+      );
+      assert.equal(decisions, 0, 'and its decisions');
       assert.equal((await json('show', waitingRun)).durable.status, 'interrupted');
     });
 
