@@ -97,15 +97,21 @@ async function copySessionStart(tx: Queryable, runId: string, session: { id: str
   return copy;
 }
 
+/** What the store holds under `runId`: a durable run's row, saved run state versions, both or neither. */
+async function storedUnder(q: Queryable, runId: string): Promise<{ durable: boolean; versions: boolean }> {
+  const [durable] = await q.query('SELECT 1 FROM timestep_durable_runs WHERE run_id = $1', [runId]);
+  return { durable: durable !== undefined, versions: (await latestVersion(q, runId)) !== 0 };
+}
+
 /** A durable run with no saved run state versions under its id: `runs fork` forks its journal. */
 export async function isDurableRun(db: Queryable, runId: string): Promise<boolean> {
-  const [durable] = await db.query('SELECT 1 FROM timestep_durable_runs WHERE run_id = $1', [runId]);
-  return durable !== undefined && (await latestVersion(db, runId)) === 0;
+  const stored = await storedUnder(db, runId);
+  return stored.durable && !stored.versions;
 }
 
 async function refuseTakenId(tx: Queryable, runId: string): Promise<void> {
-  const [durable] = await tx.query('SELECT 1 FROM timestep_durable_runs WHERE run_id = $1', [runId]);
-  if (durable || (await latestVersion(tx, runId)) !== 0) throw takenId(runId);
+  const stored = await storedUnder(tx, runId);
+  if (stored.durable || stored.versions) throw takenId(runId);
 }
 
 function takenId(runId: string): RunStateConflictError {

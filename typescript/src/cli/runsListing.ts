@@ -258,36 +258,20 @@ export async function runDetails(db: Queryable, runId: string): Promise<RunDetai
 }
 
 async function journalSummary(db: Queryable, runId: string): Promise<JournalSummary> {
-  const [row] = await db.query<{
-    entries: number;
-    segments: number;
-    model_responses: number;
-    tool_results: number;
-    in_doubt: number;
-    last_at: Date | null;
-  }>(
-    `SELECT count(*)::int AS entries,
-       count(*) FILTER (WHERE kind = 'segment_started')::int AS segments,
-       count(*) FILTER (WHERE kind = 'model_response')::int AS model_responses,
-       count(*) FILTER (WHERE kind = 'tool_result')::int AS tool_results,
-       count(*) FILTER (WHERE kind = 'tool_in_doubt')::int AS in_doubt,
-       max(created_at) AS last_at
-     FROM timestep_run_journal WHERE run_id = $1`,
+  const rows = await db.query<{ seq: number; segment: number; kind: string; key: string | null; created_at: Date }>(
+    'SELECT seq, segment, kind, key, created_at FROM timestep_run_journal WHERE run_id = $1 ORDER BY seq',
     [runId],
   );
+  const count = (kind: string) => rows.filter((row) => row.kind === kind).length;
+  const lastAt = rows.reduce<Date | null>((last, row) => (last === null || row.created_at > last ? row.created_at : last), null);
   return {
-    entries: row.entries,
-    segments: row.segments,
-    modelResponses: row.model_responses,
-    toolResults: row.tool_results,
-    toolsInDoubt: row.in_doubt,
-    lastEntryAt: row.last_at === null ? null : iso(row.last_at),
-    history: (
-      await db.query<{ seq: number; segment: number; kind: string; key: string | null; created_at: Date }>(
-        'SELECT seq, segment, kind, key, created_at FROM timestep_run_journal WHERE run_id = $1 ORDER BY seq',
-        [runId],
-      )
-    ).map((e) => ({ seq: e.seq, segment: e.segment, kind: e.kind, key: e.key, at: iso(e.created_at) })),
+    entries: rows.length,
+    segments: count('segment_started'),
+    modelResponses: count('model_response'),
+    toolResults: count('tool_result'),
+    toolsInDoubt: count('tool_in_doubt'),
+    lastEntryAt: lastAt === null ? null : iso(lastAt),
+    history: rows.map((row) => ({ seq: row.seq, segment: row.segment, kind: row.kind, key: row.key, at: iso(row.created_at) })),
   };
 }
 
