@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { RunStateConflictError, RunStateNotFoundError } from '../errors.js';
-import type { Database, Queryable } from '../store/database.js';
+import { isUniqueViolation, type Database, type Queryable } from '../store/database.js';
 import { checkIdentifier } from '../store/identifiers.js';
 import { latestVersion } from '../store/versionTable.js';
 import type { ForkResult } from './runsFork.js';
@@ -14,8 +14,6 @@ export interface DurableForkResult extends ForkResult {
   /** The fork's own session (a copy of the conversation it continues), or null for a run without one. */
   sessionId: string | null;
 }
-
-const UNIQUE_VIOLATION = '23505';
 
 /**
  * Copies entries 1..`seq` of durable run `runId` as a new durable run
@@ -59,7 +57,7 @@ export async function forkDurableRun(db: Database, runId: string, seq: number, n
         [runId, target, session],
       );
     } catch (error) {
-      if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw takenId(target); // created meanwhile
+      if (isUniqueViolation(error)) throw takenId(target); // created meanwhile
       throw error;
     }
     // Every segment's start names the session; the fork's name its own.

@@ -1,4 +1,4 @@
-import type { Database } from '../store/database.js';
+import { isUniqueViolation, type Database } from '../store/database.js';
 import type { ResponsesItem } from '../portable-state/responsesItems.js';
 import { DurableRunConflictError } from './errors.js';
 
@@ -107,8 +107,6 @@ export interface DurableRunRow {
 
 /** How a new run's row starts: driven by this process under a lease, or queued for a worker. */
 export type NewRunRow = { graph: string } & ({ status: 'running'; owner: string; leaseMs: number } | { status: 'queued' });
-
-const UNIQUE_VIOLATION = '23505';
 
 /** An INSERT of `entries`, their values added to `params` (whose `$1` is the run id). */
 function insertEntries(entries: readonly JournalEntry[], params: unknown[]): string {
@@ -293,7 +291,7 @@ export class RunJournal {
   }
 
   private conflictOr(error: unknown): unknown {
-    if ((error as { code?: string } | null)?.code !== UNIQUE_VIOLATION) return error;
+    if (!isUniqueViolation(error)) return error;
     return new DurableRunConflictError(
       `Another process is running durable run ${this.runId} (its journal changed under this one). ` +
         'Let that process finish it, or resume the run again once it has stopped.',

@@ -8,7 +8,7 @@
  */
 import type { RunState } from '@openai/agents';
 import { ApprovalAlreadyDecidedError } from '../errors.js';
-import type { Queryable } from './database.js';
+import { isUniqueViolation, type Queryable } from './database.js';
 
 export type ApprovalDecisionKind = 'approve' | 'reject';
 
@@ -33,8 +33,6 @@ interface DecisionRow {
   decided_at: Date | string;
   tool: string;
 }
-
-const UNIQUE_VIOLATION = '23505';
 
 function toDecision(row: DecisionRow): ApprovalDecision {
   return {
@@ -75,7 +73,7 @@ export async function recordDecision(
     );
     return toDecision(row);
   } catch (error) {
-    if ((error as { code?: string } | null)?.code !== UNIQUE_VIOLATION) throw error;
+    if (!isUniqueViolation(error)) throw error;
     const [first] = (await decisionsFor(db, decision.runId)).filter((stored) => stored.callId === decision.callId);
     throw new ApprovalAlreadyDecidedError(
       `Call ${decision.callId} of run ${decision.runId} was already decided` +

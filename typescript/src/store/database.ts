@@ -19,3 +19,12 @@ export interface Database extends Queryable {
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/**
+ * Whether `error` is PostgreSQL's unique_violation (SQLSTATE 23505). Both
+ * drivers report the SQLSTATE as `code`, so a writer that lost a race for a
+ * key can tell that apart from a real failure.
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '23505';
+}

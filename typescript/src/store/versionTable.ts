@@ -5,7 +5,7 @@
  * knows how rows are written and read.
  */
 import { RunStateConflictError } from '../errors.js';
-import type { Database, Queryable } from './database.js';
+import { isUniqueViolation, type Database, type Queryable } from './database.js';
 
 /** interrupted: waiting for approvals; checkpoint: mid-run; final: the run finished. */
 export type RunStatus = 'interrupted' | 'checkpoint' | 'final';
@@ -107,7 +107,6 @@ const INSERT_VERSION = `INSERT INTO timestep_run_states
 // a statement sees every version saved before it, so it goes through.
 const TAKE_TURNS = 'SELECT pg_advisory_xact_lock(hashtextextended($1, 7405733))';
 
-const UNIQUE_VIOLATION = '23505';
 /** Turns taken before giving up, when writers that do not take turns keep saving the next version first. */
 const SAVE_ATTEMPTS = 10;
 
@@ -144,7 +143,7 @@ async function insertVersion(
     ]);
     return inserted ?? 'moved';
   } catch (error) {
-    if ((error as { code?: string } | null)?.code === UNIQUE_VIOLATION) return 'raced';
+    if (isUniqueViolation(error)) return 'raced';
     throw error;
   }
 }
