@@ -367,7 +367,7 @@ async def test_a_replay_that_asks_for_something_else_than_the_journal_recorded_i
         assert len(await stored_journal(store_options, run_id)) == len(journal), "nothing was written"
 
 
-async def test_resuming_with_other_input_or_another_session_is_refused_and_changes_nothing_stored(
+async def test_resuming_with_other_input_another_session_or_another_turn_limit_is_refused_and_changes_nothing_stored(
     store_options: dict[str, Any],
 ) -> None:
     run_id = f"mismatch-{uuid.uuid4()}"
@@ -382,7 +382,13 @@ async def test_resuming_with_other_input_or_another_session_is_refused_and_chang
         renamed = agent.clone(name="Someone Else")
         with pytest.raises(DurableRunMismatchError):
             await run_agent(renamed, [], session, durable=durable(store_options, run_id))
+        with pytest.raises(DurableRunMismatchError, match="max_turns 30, this call passes 5"):
+            await run_agent(agent, [], session, durable=durable(store_options, run_id), max_turns=5)
+        with pytest.raises(DurableRunMismatchError, match="max_turns 30, this call passes None"):
+            await run_agent(agent, [], session, durable=durable(store_options, run_id), max_turns=None)
         assert len(await stored_journal(store_options, run_id)) == len(journal)
+        resumed = await run_agent(agent, [], session, durable=durable(store_options, run_id))
+        assert resumed.final_output == "All 20 steps are recorded.", "no limit passed: the recorded one applies"
         # A refused call never held the lease, so it cannot mark the run failed.
         assert await stored_run_status(store_options, run_id) == "finished"
 

@@ -117,7 +117,8 @@ async function planSegment(
   agent: Agent<any, any>,
   input: RunInput,
   session: Session | null | undefined,
-  maxTurns: number | null,
+  /** The caller's `maxTurns`: undefined when it passed none. */
+  maxTurns: number | null | undefined,
   lease: LeaseHolder,
 ): Promise<SegmentPlan> {
   const runId = journal.runId;
@@ -128,7 +129,7 @@ async function planSegment(
     input: from instanceof RunState ? null : inputItems(from).map(toResponsesItem),
     state: from instanceof RunState ? stateRecord(from) : null,
     session: await sessionRecord(session),
-    max_turns: maxTurns,
+    max_turns: maxTurns ?? null,
   });
 
   if (!journal.run) {
@@ -169,6 +170,11 @@ async function planSegment(
   const given = JSON.parse(JSON.stringify(inputItems(input).map(toResponsesItem)));
   if (!isEmptyInput(input) && !isDeepStrictEqual(given, original)) {
     throw mismatch('the input differs from the one it was started with (pass the same input, or [])');
+  }
+  // Every execution of a segment (a worker's too) uses the limit it started with, so another
+  // limit passed now would be ignored: say so instead.
+  if (maxTurns !== undefined && start.max_turns !== null && maxTurns !== start.max_turns) {
+    throw mismatch(`it runs with maxTurns ${start.max_turns}, this call passes ${maxTurns} (pass the same limit, or none)`);
   }
   await holdLease(journal, lease);
   const interrupted = ended?.kind === 'segment_ended' && ended.body.outcome === 'interrupted';
@@ -282,7 +288,7 @@ export async function executeDurably(
     for (;;) {
       journal = await RunJournal.open(db, runId);
       checkReadable(journal);
-      const plan = await planSegment(journal, agent, segmentInput, session, options.maxTurns ?? null, lease);
+      const plan = await planSegment(journal, agent, segmentInput, session, options.maxTurns, lease);
       lease = { ...lease, claimed: true }; // held from here on, by this call
       renewal ??= new LeaseRenewal(db, runId, lease.owner, lease.leaseMs);
       const streamed = stream && (streamInterruption || !plan.interrupted);

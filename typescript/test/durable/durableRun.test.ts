@@ -531,7 +531,7 @@ for (const { name, options: store } of backends()) {
       }
     });
 
-    test('resuming with other input or another session is refused and changes nothing stored', async () => {
+    test('resuming with other input, another session or another turn limit is refused and changes nothing stored', async () => {
       const runId = `mismatch-${randomUUID()}`;
       const session = new DurableSession(store);
       const agent = stepAgent({ effectsFile: effects() });
@@ -540,7 +540,12 @@ for (const { name, options: store } of backends()) {
       await assert.rejects(runAgent(agent, 'Something else.', session, false, durable(runId)), DurableRunMismatchError);
       const other = new DurableSession(store);
       await assert.rejects(runAgent(agent, [], other, false, durable(runId)), DurableRunMismatchError);
+      await assert.rejects(runAgent(agent, [], session, false, { ...durable(runId), maxTurns: 5 }), (error: unknown) =>
+        error instanceof DurableRunMismatchError && /maxTurns 30, this call passes 5/.test(error.message),
+      );
       assert.equal((await storedJournal(store, runId)).length, journal.length);
+      const { maxTurns: _recorded, ...withoutLimit } = durable(runId);
+      assert.equal((await runAgent(agent, [], session, false, withoutLimit)).finalOutput, 'All 20 steps are recorded.', 'no limit passed: the recorded one applies');
       assert.equal((await runRow(store, runId))?.status, 'finished', 'a refused call never held the lease, so it cannot mark the run failed');
       await Promise.all([session.close(), other.close()]);
     });
