@@ -191,6 +191,10 @@ async def test_submit_run_queues_without_executing(store_options: dict[str, Any]
     with pytest.raises(DurableRunUnsupportedError, match="DurableSession"):
         await submit_run(agent, STEPPER_INPUT, SQLiteSession("s"), durable=DurableOptions(other, **store_options))
     assert await sql("SELECT run_id FROM timestep_durable_runs WHERE run_id = %s", (other,)) == []
+    for bad_limit in (0, True, 2.5):
+        with pytest.raises(ValueError, match="max_turns must be a whole number"):
+            await submit_run(agent, STEPPER_INPUT, None, durable=DurableOptions(other, **store_options), max_turns=bad_limit)  # type: ignore[arg-type]
+    assert await sql("SELECT run_id FROM timestep_durable_runs WHERE run_id = %s", (other,)) == []
 
 
 async def test_a_worker_runs_a_submitted_run_in_its_session(store_options: dict[str, Any], sql: Sql, unique_id: str) -> None:

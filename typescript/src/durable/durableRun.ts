@@ -220,10 +220,18 @@ function pendingApprovalsOf(result: RunResult<any, any> | StreamedRunResult<any,
     });
 }
 
-function refuseServerManagedConversation(options: SdkRunOptions, runId: string): void {
+function refuseUnsupportedOptions(options: SdkRunOptions, runId: string): void {
   if (options.previousResponseId || options.conversationId) {
     throw new DurableRunUnsupportedError(
       'Durable runs keep the conversation themselves; previousResponseId and conversationId are not supported.',
+      runId,
+    );
+  }
+  // The journal records "no limit given" as null, and a resume that passes none (a worker's)
+  // would then run under the SDK's default limit: refuse rather than fail such a run later.
+  if (options.maxTurns === null) {
+    throw new DurableRunUnsupportedError(
+      'A durable run needs a turn limit; maxTurns: null (no limit) is not supported. Pass a number, e.g. maxTurns: 100.',
       runId,
     );
   }
@@ -266,7 +274,7 @@ export async function executeDurably(
   lease: LeaseHolder,
 ): Promise<RunResult<any, any> | StreamedRunResult<any, any>> {
   const runId = checkIdentifier('runId', durable.runId);
-  refuseServerManagedConversation(options, runId);
+  refuseUnsupportedOptions(options, runId);
   refuseUnjournalableGraph(agent, runId);
   const { connectionString, usePglite, pglitePath, timeoutMs } = durable;
   const handle = new DatabaseHandle({ connectionString, usePglite, pglitePath, timeoutMs }, `Durable run ${runId}`);
@@ -404,6 +412,10 @@ export async function submitRun(
   options: { maxTurns?: number } = {},
 ): Promise<void> {
   const runId = checkIdentifier('runId', durable.runId);
+  const { maxTurns } = options;
+  if (maxTurns !== undefined && (!Number.isInteger(maxTurns) || maxTurns < 1)) {
+    throw new RangeError(`maxTurns must be a whole number of at least 1, got ${String(maxTurns)}. Nothing was written.`);
+  }
   refuseUnjournalableGraph(agent, runId);
   if (session && !(session instanceof DurableSession)) {
     throw new DurableRunUnsupportedError(
@@ -433,7 +445,7 @@ export async function submitRun(
       input: inputItems(input).map(toResponsesItem),
       state: null,
       session: await sessionRecord(session),
-      max_turns: options.maxTurns ?? null,
+      max_turns: maxTurns ?? null,
     };
     await journal.create(start.session?.id ?? null, start, { status: 'queued', graph: graphFingerprint(agent) });
   } finally {

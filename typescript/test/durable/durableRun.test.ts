@@ -396,12 +396,18 @@ for (const { name, options: store } of backends()) {
       await session.close();
     });
 
-    test('server-managed conversations and bad run ids are refused before anything runs', async () => {
+    test('server-managed conversations, no turn limit and bad run ids are refused before anything runs', async () => {
       const agent = stepAgent({ effectsFile: effects() });
       await assert.rejects(
         runAgent(agent, STEPPER_INPUT, null, false, { ...durable(`server-${randomUUID()}`), previousResponseId: 'resp_1' }),
         DurableRunUnsupportedError,
       );
+      const unlimited = `unlimited-${randomUUID()}`;
+      await assert.rejects(
+        runAgent(agent, STEPPER_INPUT, null, false, { ...durable(unlimited), maxTurns: null }),
+        (error: unknown) => error instanceof DurableRunUnsupportedError && /turn limit/.test(error.message),
+      );
+      assert.deepEqual(await storedJournal(store, unlimited), []);
       await assert.rejects(runAgent(agent, STEPPER_INPUT, null, false, durable('')), InvalidIdentifierError);
     });
 

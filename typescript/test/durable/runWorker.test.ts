@@ -106,8 +106,13 @@ for (const { name, options: store } of stores()) {
       await session.close();
     });
 
-    test('submitRun refuses sessions a worker cannot reopen and graphs it cannot journal, writing nothing', async () => {
+    test('submitRun refuses sessions a worker cannot reopen, graphs it cannot journal and bad turn limits, writing nothing', async () => {
       const agent = stepAgent({ effectsFile: effects() });
+      const limitRun = `limit-${randomUUID()}`;
+      for (const maxTurns of [0, 2.5, null as unknown as number]) {
+        await assert.rejects(submitRun(agent, STEPPER_INPUT, null, { runId: limitRun, ...store }, { maxTurns }), RangeError);
+      }
+      assert.equal(await runRow(store, limitRun), undefined);
       const memoryRun = `memory-${randomUUID()}`;
       await assert.rejects(submitRun(agent, STEPPER_INPUT, new MemorySession(), { runId: memoryRun, ...store }), (error: unknown) =>
         error instanceof DurableRunUnsupportedError && /DurableSession/.test(error.message),

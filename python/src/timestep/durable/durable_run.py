@@ -225,11 +225,18 @@ def _journaling_config(config: RunConfig, replay: RunReplay) -> RunConfig:
     )
 
 
-def _refuse_server_managed_conversation(options: dict[str, Any], run_id: str) -> None:
+def _refuse_unsupported_options(options: dict[str, Any], run_id: str) -> None:
     if options.get("previous_response_id") or options.get("conversation_id") or options.get("auto_previous_response_id"):
         raise DurableRunUnsupportedError(
             "Durable runs keep the conversation themselves; previous_response_id, auto_previous_response_id "
             "and conversation_id are not supported.",
+            run_id,
+        )
+    # The journal records "no limit given" as null, and a resume that passes none (a worker's)
+    # would then run under the SDK's default limit: refuse rather than fail such a run later.
+    if "max_turns" in options and options["max_turns"] is None:
+        raise DurableRunUnsupportedError(
+            "A durable run needs a turn limit; max_turns=None (no limit) is not supported. Pass a number, e.g. max_turns=100.",
             run_id,
         )
 
@@ -268,7 +275,7 @@ async def execute_durably(
 ) -> RunResult | RunResultStreaming:
     """``run_durably`` for a caller that holds ``lease`` already or takes it itself (``lease.claimed``)."""
     run_id = check_identifier("run_id", durable.run_id)
-    _refuse_server_managed_conversation(options, run_id)
+    _refuse_unsupported_options(options, run_id)
     refuse_unjournalable_graph(agent, run_id)
     handle = DatabaseHandle(durable.store_options(), f"Durable run {run_id}")
     journal: RunJournal | None = None
