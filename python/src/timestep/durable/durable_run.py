@@ -115,13 +115,11 @@ async def _plan_segment(
     session: Session | None,
     max_turns: int | None,
     lease: LeaseHolder,
-    *,
-    max_turns_given: bool,
 ) -> _SegmentPlan:
     """Decides which segment this call executes, writing its ``segment_started`` when it starts one.
 
     Refuses (before writing anything) a call that does not fit the journal.
-    ``max_turns_given`` tells a ``max_turns`` the caller passed from none.
+    ``max_turns`` is the caller's (None: it passed none; no limit is refused before this).
     """
     run_id = journal.run_id
 
@@ -170,7 +168,7 @@ async def _plan_segment(
     # Every execution of a segment (a worker's too) uses the limit it started with, so another
     # limit passed now would be ignored: say so instead.
     recorded = last.body["max_turns"]
-    if max_turns_given and recorded is not None and max_turns != recorded:
+    if max_turns is not None and recorded is not None and max_turns != recorded:
         raise mismatch(f"it runs with max_turns {recorded}, this call passes {max_turns} (pass the same limit, or none)")
     await _hold_lease(journal, lease)
     interrupted = ended is not None and ended.body.get("outcome") == "interrupted"
@@ -299,15 +297,7 @@ async def execute_durably(
         while True:
             journal = await RunJournal.open(db, run_id)
             check_readable(journal)
-            plan = await _plan_segment(
-                journal,
-                agent,
-                segment_input,
-                session,
-                options.get("max_turns"),
-                lease,
-                max_turns_given="max_turns" in options,
-            )
+            plan = await _plan_segment(journal, agent, segment_input, session, options.get("max_turns"), lease)
             lease = dataclasses.replace(lease, claimed=True)  # held from here on, by this call
             if renewal is None:
                 renewal = LeaseRenewal(db, run_id, lease.owner, lease.lease_ms)
