@@ -1,12 +1,14 @@
-"""A model response as a journal body and back, in this version's trimmed form and in earlier versions' forms."""
+"""A model response as a journal body and back, in this version's trimmed form and in earlier versions' forms,
+and replayed with this SDK's handoff names."""
 
 from __future__ import annotations
 
+from agents import Agent, function_tool, handoff
 from agents.items import ModelResponse
 from agents.usage import Usage, deserialize_usage
 from openai.types.responses import ResponseFunctionToolCall
 
-from timestep.durable.journaled_response import response_from_journal, response_to_journal
+from timestep.durable.journaled_response import response_from_journal, response_to_journal, with_own_handoff_names
 
 CALL = {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "record_step", "arguments": '{"step":1}', "status": "completed"}
 
@@ -49,3 +51,29 @@ def test_a_body_in_an_earlier_versions_form_still_replays() -> None:
     assert replayed.response_id is None
     assert (replayed.usage.requests, replayed.usage.total_tokens) == (1, 27)
     assert [item.model_dump(mode="json", exclude_unset=True) for item in replayed.output] == [CALL]
+
+
+def _calls_named(*names: str) -> ModelResponse:
+    calls = [ResponseFunctionToolCall(**{**CALL, "call_id": f"call_{n}", "name": name}) for n, name in enumerate(names)]  # type: ignore[arg-type]
+    return ModelResponse(output=list(calls), usage=Usage(), response_id=None)
+
+
+def test_a_handoff_call_in_the_other_sdks_spelling_takes_this_sdks_name() -> None:
+    billing = handoff(Agent(name="Billing Desk"))
+
+    @function_tool
+    def transfertobillingdesk() -> str:
+        """A function tool whose name folds like the handoff's."""
+        return ""
+
+    replayed = with_own_handoff_names(
+        _calls_named("transfer_to_Billing_Desk", "record_step", "transfertobillingdesk"), [transfertobillingdesk], [billing]
+    )
+    # Only a name the request does not offer is renamed.
+    assert [call.name for call in replayed.output] == ["transfer_to_billing_desk", "record_step", "transfertobillingdesk"]  # type: ignore[union-attr]
+
+
+def test_a_name_that_folds_like_two_handoffs_is_left_as_it_is() -> None:
+    handoffs = [handoff(Agent(name="Billing Desk")), handoff(Agent(name="billing-desk"), tool_name_override="transfer_to_billing__desk")]
+    replayed = with_own_handoff_names(_calls_named("transfer_to_Billing_Desk"), [], handoffs)
+    assert [call.name for call in replayed.output] == ["transfer_to_Billing_Desk"]  # type: ignore[union-attr]

@@ -1,4 +1,4 @@
-import { Usage, type AgentInputItem, type AgentOutputItem, type ModelResponse } from '@openai/agents';
+import { Usage, type AgentInputItem, type AgentOutputItem, type ModelRequest, type ModelResponse } from '@openai/agents';
 import { fromResponsesItem, toResponsesItem } from '../portable-state/responsesItems.js';
 import type { JournalUsage, ModelResponseBody } from './journal.js';
 
@@ -71,5 +71,29 @@ export function responseFromJournal(body: ModelResponseBody): ModelResponse {
     // Null in journals written before the ids were left out when absent.
     ...(body.response_id != null ? { responseId: body.response_id } : {}),
     ...(body.request_id != null ? { requestId: body.request_id } : {}),
+  };
+}
+
+const folded = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+/**
+ * A replayed response with its handoff calls named as this SDK names them.
+ * The SDKs spell a handoff's default tool differently (`transfer_to_Billing_Desk`
+ * in JS, `transfer_to_billing_desk` in Python), so a response the other language
+ * journaled asks for a tool this SDK would not find. A call whose name the
+ * request does not offer takes the name of the one handoff it equals folded
+ * (lowercased, non-alphanumerics dropped), as the portable run state does.
+ */
+export function withOwnHandoffNames(response: ModelResponse, request: ModelRequest): ModelResponse {
+  const handoffNames = request.handoffs.map((handoff) => handoff.toolName);
+  const offered = new Set([...handoffNames, ...request.tools.map((tool) => ('name' in tool ? tool.name : undefined))]);
+  const ownName = (name: string) => {
+    if (offered.has(name)) return name;
+    const matches = handoffNames.filter((handoffName) => folded(handoffName) === folded(name));
+    return matches.length === 1 ? matches[0] : name;
+  };
+  return {
+    ...response,
+    output: response.output.map((item) => (item.type === 'function_call' ? { ...item, name: ownName(item.name) } : item)),
   };
 }

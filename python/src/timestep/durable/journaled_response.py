@@ -6,11 +6,16 @@ and usage in its snake_case names, so a resumer in either language replays it.
 
 from __future__ import annotations
 
+import dataclasses
+import re
+from collections.abc import Sequence
 from typing import Any
 
+from agents.handoffs import Handoff
 from agents.items import ModelResponse, TResponseOutputItem
+from agents.tool import Tool
 from agents.usage import Usage, deserialize_usage
-from openai.types.responses import ResponseOutputItem, ResponseOutputMessage, ResponseOutputText
+from openai.types.responses import ResponseFunctionToolCall, ResponseOutputItem, ResponseOutputMessage, ResponseOutputText
 from pydantic import TypeAdapter, ValidationError
 
 from .journal import Json
@@ -82,3 +87,34 @@ def response_from_journal(body: Json) -> ModelResponse:
         response_id=body.get("response_id"),
         request_id=body.get("request_id"),
     )
+
+
+def _folded(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def with_own_handoff_names(
+    response: ModelResponse, tools: Sequence[Tool], handoffs: Sequence[Handoff[Any, Any]]
+) -> ModelResponse:
+    """A replayed response with its handoff calls named as this SDK names them.
+
+    The SDKs spell a handoff's default tool differently (``transfer_to_Billing_Desk``
+    in JS, ``transfer_to_billing_desk`` here), so a response the other language
+    journaled asks for a tool this SDK would not find. A call whose name the
+    request does not offer takes the name of the one handoff it equals folded
+    (lowercased, non-alphanumerics dropped), as the portable run state does.
+    """
+    handoff_names = [handoff.tool_name for handoff in handoffs]
+    offered = {*handoff_names, *(getattr(tool, "name", None) for tool in tools)}
+
+    def own_name(name: str) -> str:
+        if name in offered:
+            return name
+        matches = [handoff_name for handoff_name in handoff_names if _folded(handoff_name) == _folded(name)]
+        return matches[0] if len(matches) == 1 else name
+
+    output = [
+        item.model_copy(update={"name": own_name(item.name)}) if isinstance(item, ResponseFunctionToolCall) else item
+        for item in response.output
+    ]
+    return dataclasses.replace(response, output=output)
