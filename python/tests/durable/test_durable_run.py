@@ -142,6 +142,24 @@ async def test_a_streamed_durable_run_is_journaled_and_resumes_without_calls(sto
         assert every_step_once(file)
 
 
+async def test_a_stream_awaited_through_its_run_loop_task_is_resumed_at_once_in_the_same_process(
+    store_options: dict[str, Any], stepper_server: str
+) -> None:
+    # The SDK's run_loop_task ends before the run's end is journaled; the resume waits for that, so it
+    # neither takes the lease from the call still recording it nor reports a conflict.
+    run_id = f"run-loop-task-{uuid.uuid4()}"
+    agent = step_agent(effects())
+    async with DurableSession(**store_options) as session:
+        streamed = await run_agent(agent, STEPPER_INPUT, session, True, durable=durable(store_options, run_id), max_turns=30)
+        assert isinstance(streamed, RunResultStreaming) and streamed.run_loop_task is not None
+        await streamed.run_loop_task
+        before = len(model_requests(stepper_server))
+        resumed = await run_agent(agent, [], session, durable=durable(store_options, run_id), max_turns=30)
+        assert resumed.final_output == FINAL_OUTPUT
+        assert model_requests(stepper_server)[before:] == []
+        assert [entry.kind for entry in await stored_journal(store_options, run_id)].count("segment_ended") == 1
+
+
 async def test_a_resumed_stream_continues_from_the_offset_the_client_gives_with_no_event_twice(
     store_options: dict[str, Any],
 ) -> None:
@@ -400,6 +418,10 @@ async def test_what_durable_runs_cannot_journal_is_refused_before_anything_is_wr
         await run_agent(agent, STEPPER_INPUT, None, durable=durable(store_options, run_id), previous_response_id="r_1")
     with pytest.raises(DurableRunUnsupportedError, match="turn limit"):
         await run_agent(agent, STEPPER_INPUT, None, durable=durable(store_options, run_id), max_turns=None)
+    # A limit the journal would record for every later execution, which none could run under.
+    for bad_limit in (0, "3", True, 2.5):
+        with pytest.raises(ValueError, match="max_turns must be a whole number of at least 1"):
+            await run_agent(agent, STEPPER_INPUT, None, durable=durable(store_options, run_id), max_turns=bad_limit)
     with pytest.raises(InvalidIdentifierError):
         await run_agent(agent, STEPPER_INPUT, None, durable=durable(store_options, ""))
     with_shell = agent.clone(tools=[*agent.tools, LocalShellTool(executor=lambda request: "")])

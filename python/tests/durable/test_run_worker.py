@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -172,7 +173,7 @@ async def test_a_lease_of_a_dead_local_process_or_an_expired_one_is_taken_a_live
     assert (await run_row(sql, unique_id))["attempts"] == 1
 
 
-async def test_submit_run_queues_without_executing(store_options: dict[str, Any], sql: Sql, unique_id: str) -> None:
+async def test_submit_run_queues_without_executing(store_options: dict[str, Any], sql: Sql, unique_id: str, tmp_path: Path) -> None:
     file = effects_file()
     agent = stepper(unique_id, file)
     async with DurableSession(**store_options) as session:
@@ -190,6 +191,11 @@ async def test_submit_run_queues_without_executing(store_options: dict[str, Any]
     other = f"{unique_id}-sqlite"
     with pytest.raises(DurableRunUnsupportedError, match="DurableSession"):
         await submit_run(agent, STEPPER_INPUT, SQLiteSession("s"), durable=DurableOptions(other, **store_options))
+    assert await sql("SELECT run_id FROM timestep_durable_runs WHERE run_id = %s", (other,)) == []
+    # A session of another store: the worker would reopen it in the run's store and not find its conversation.
+    elsewhere = DurableSession(pglite_path=str(tmp_path / "another-store"))
+    with pytest.raises(DurableRunMismatchError, match=re.escape(f"keeps its items in the embedded store at {tmp_path / 'another-store'}")):
+        await submit_run(agent, STEPPER_INPUT, elsewhere, durable=DurableOptions(other, **store_options))
     assert await sql("SELECT run_id FROM timestep_durable_runs WHERE run_id = %s", (other,)) == []
     for bad_limit in (0, True, 2.5):
         with pytest.raises(ValueError, match="max_turns must be a whole number"):

@@ -12,12 +12,12 @@ import {
 import { fromResponsesItem, toResponsesItem, toolNamesByCallId } from '../portable-state/responsesItems.js';
 import { fromPortableRunState } from '../portable-state/fromPortable.js';
 import { toPortableRunState } from '../portable-state/toPortable.js';
-import { DatabaseHandle, type StoreOptions } from '../store/connect.js';
+import { DatabaseHandle, describeStoreTarget, sameStoreTarget, type StoreOptions, type StoreTarget } from '../store/connect.js';
 import type { Database } from '../store/database.js';
 import { checkIdentifier } from '../store/identifiers.js';
 import { SDK_NAME, SDK_VERSION } from '../store/sdkInfo.js';
 import { applyDecisions, decisionsFor } from '../store/approvalDecisions.js';
-import { DurableSession } from '../session/durableSession.js';
+import { DurableSession, storeTargetOf } from '../session/durableSession.js';
 import { DurableRunConflictError, DurableRunMismatchError, DurableRunUnsupportedError } from './errors.js';
 import { graphFingerprint } from './graphFingerprint.js';
 import {
@@ -235,6 +235,14 @@ function refuseUnsupportedOptions(options: SdkRunOptions, runId: string): void {
       runId,
     );
   }
+  checkMaxTurns(options.maxTurns);
+}
+
+/** A limit the journal records for every execution of the run, so one it cannot run under is refused first. */
+function checkMaxTurns(maxTurns: number | null | undefined): void {
+  if (maxTurns !== undefined && (maxTurns === null || !Number.isInteger(maxTurns) || maxTurns < 1)) {
+    throw new RangeError(`maxTurns must be a whole number of at least 1, got ${String(maxTurns)}. Nothing was written.`);
+  }
 }
 
 /**
@@ -323,19 +331,27 @@ export async function executeDurably(
       const opened = journal;
       const finish = async (result: RunResult<any, any> | StreamedRunResult<any, any>) => {
         const outcome = result.interruptions.length > 0 ? ('interrupted' as const) : ('finished' as const);
-        await stopRenewing();
         const ending = plan.ended ? null : { segment: plan.segment, outcome };
-        await opened.end(outcome, pendingApprovalsOf(result), lease.owner, ending);
+        // This process drives the run until its end is recorded (ownerIsGone).
+        try {
+          await opened.end(outcome, pendingApprovalsOf(result), lease.owner, ending);
+        } finally {
+          await stopRenewing();
+        }
+      };
+      const fail = async (error: unknown) => {
+        try {
+          await markFailed(opened, error, lease.owner);
+        } finally {
+          await stopRenewing();
+        }
       };
       if (streamed) {
         const result = await journaling.run(graph, runInput, { ...runOptions, stream: true });
         streamSegments.set(result, plan.segment);
         // The stream's consumer drives the run; its end is recorded when it comes.
         const recorded = result.completed
-          .then(
-            () => finish(result),
-            (error: unknown) => markFailed(opened, error, lease.owner, stopRenewing),
-          )
+          .then(() => finish(result), fail)
           .catch(() => undefined) // the consumer sees the run's own error through the stream
           .finally(() => handle.close());
         endAfterRecorded(result, recorded);
@@ -359,7 +375,11 @@ export async function executeDurably(
     // A journal write that failed inside a tool reaches here wrapped by the SDK (UserError,
     // ModelBehaviorError): raise what really stopped the run.
     const failure = journal?.failure ?? error;
-    await markFailed(journal, failure, lease.owner, stopRenewing);
+    try {
+      await markFailed(journal, failure, lease.owner);
+    } finally {
+      await stopRenewing();
+    }
     await handle.close();
     throw failure;
   }
@@ -383,9 +403,7 @@ async function markFailed(
   journal: RunJournal | undefined,
   error: unknown,
   owner: string,
-  stopRenewing: () => Promise<void>,
 ): Promise<void> {
-  await stopRenewing();
   if (!journal) return;
   // Another process drives the run now. (Any other error ends the run only if this call holds
   // its lease, which `end` checks: a call refused before taking it changes nothing.)
@@ -394,6 +412,23 @@ async function markFailed(
     await journal.end('failed', [], owner);
   } catch {
     // The original error matters more; the lease expires on its own and a resumer retries the run.
+  }
+}
+
+/**
+ * A worker reopens a submitted run's session by id in the run's store; in
+ * another store it would find another conversation (or none) and add the
+ * run's items there.
+ */
+function refuseSessionOfAnotherStore(session: DurableSession, runStore: StoreTarget, runId: string): void {
+  const sessionStore = storeTargetOf(session);
+  if (!sameStoreTarget(sessionStore, runStore)) {
+    throw new DurableRunMismatchError(
+      `Durable run ${runId} would run in ${describeStoreTarget(runStore)}, but its DurableSession keeps its items in ` +
+        `${describeStoreTarget(sessionStore)}; a worker reopens the session in the run's store. Give the session and the ` +
+        'run the same store options. Nothing was written.',
+      runId,
+    );
   }
 }
 
@@ -413,9 +448,7 @@ export async function submitRun(
 ): Promise<void> {
   const runId = checkIdentifier('runId', durable.runId);
   const { maxTurns } = options;
-  if (maxTurns !== undefined && (!Number.isInteger(maxTurns) || maxTurns < 1)) {
-    throw new RangeError(`maxTurns must be a whole number of at least 1, got ${String(maxTurns)}. Nothing was written.`);
-  }
+  checkMaxTurns(maxTurns);
   refuseUnjournalableGraph(agent, runId);
   if (session && !(session instanceof DurableSession)) {
     throw new DurableRunUnsupportedError(
@@ -430,6 +463,7 @@ export async function submitRun(
   }
   const { connectionString, usePglite, pglitePath, timeoutMs } = durable;
   const handle = new DatabaseHandle({ connectionString, usePglite, pglitePath, timeoutMs }, `Durable run ${runId}`);
+  if (session) refuseSessionOfAnotherStore(session, handle.target(), runId);
   try {
     const journal = await RunJournal.open(await handle.get(), runId);
     if (journal.run) {

@@ -6,7 +6,7 @@ import {
   toolNamesByCallId,
   type ResponsesItem,
 } from '../portable-state/responsesItems.js';
-import { DatabaseHandle, type StoreOptions } from '../store/connect.js';
+import { DatabaseHandle, type StoreOptions, type StoreTarget } from '../store/connect.js';
 import { checkIdentifier } from '../store/identifiers.js';
 import { SDK_NAME } from '../store/sdkInfo.js';
 import { storableJson } from '../store/storableValue.js';
@@ -33,6 +33,14 @@ function itemJson(item: AgentInputItem, path: string): string {
   }
 }
 
+// The database handle of each session, for storeTargetOf (not a member: it stays off the public class).
+const handles = new WeakMap<DurableSession, DatabaseHandle>();
+
+/** The store `session` keeps its items in: `submitRun` needs it to be the run's, which a worker reopens it in. */
+export function storeTargetOf(session: DurableSession): StoreTarget {
+  return handles.get(session)!.target();
+}
+
 /**
  * The SDK's `Session` (conversation history) kept in the Timestep store, so a
  * conversation survives restarts and is shared with other processes and with
@@ -46,6 +54,7 @@ export class DurableSession implements Session {
     this.sessionId = checkIdentifier('sessionId', options.sessionId ?? randomUUID());
     const { connectionString, usePglite, pglitePath, timeoutMs } = options;
     this.db = new DatabaseHandle({ connectionString, usePglite, pglitePath, timeoutMs }, `DurableSession ${this.sessionId}`);
+    handles.set(this, this.db);
   }
 
 

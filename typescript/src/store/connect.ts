@@ -5,6 +5,7 @@ import { migrate } from './migrations.js';
 import { EmbeddedDatabase, socketPathFor } from './embedded/embeddedDatabase.js';
 import { PostgresDatabase } from './postgresDatabase.js';
 import { checkSocketDirectory } from './socketDirectory.js';
+import { redactConnectionString } from './connectionString.js';
 import { storeTimeoutMs } from './storeTimeout.js';
 import { StoreClosedError } from '../errors.js';
 
@@ -37,6 +38,19 @@ export function resolveStoreTarget(options: StoreOptions = {}, env: NodeJS.Proce
     return { kind: 'postgres', connectionString: fromEnv };
   }
   return { kind: 'pglite', dataDir: resolve(options.pglitePath ?? join(appDirectory(env), 'pglite')) };
+}
+
+/** Where `target` is, for messages: a connection string's password is left out. */
+export function describeStoreTarget(target: StoreTarget): string {
+  return target.kind === 'postgres'
+    ? `PostgreSQL at ${redactConnectionString(target.connectionString)}`
+    : `the embedded store at ${target.dataDir}`;
+}
+
+export function sameStoreTarget(a: StoreTarget, b: StoreTarget): boolean {
+  return a.kind === 'postgres'
+    ? b.kind === 'postgres' && a.connectionString === b.connectionString
+    : b.kind === 'pglite' && a.dataDir === b.dataDir;
 }
 
 /** A reference to a database shared by every store and session of this process. */
@@ -130,6 +144,11 @@ export class DatabaseHandle {
   ) {
     this.#options = options;
     this.timeoutMs = storeTimeoutMs(options.timeoutMs); // a bad limit fails here, not at first use
+  }
+
+  /** The database this handle opens, as the environment names it now. */
+  target(): StoreTarget {
+    return resolveStoreTarget(this.#options);
   }
 
   async get(): Promise<Database> {

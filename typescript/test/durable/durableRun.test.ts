@@ -396,7 +396,7 @@ for (const { name, options: store } of backends()) {
       await session.close();
     });
 
-    test('server-managed conversations, no turn limit and bad run ids are refused before anything runs', async () => {
+    test('server-managed conversations, no turn limit or a bad one and bad run ids are refused before anything runs', async () => {
       const agent = stepAgent({ effectsFile: effects() });
       await assert.rejects(
         runAgent(agent, STEPPER_INPUT, null, false, { ...durable(`server-${randomUUID()}`), previousResponseId: 'resp_1' }),
@@ -407,6 +407,12 @@ for (const { name, options: store } of backends()) {
         runAgent(agent, STEPPER_INPUT, null, false, { ...durable(unlimited), maxTurns: null }),
         (error: unknown) => error instanceof DurableRunUnsupportedError && /turn limit/.test(error.message),
       );
+      // A limit the journal would record for every later execution, which none could run under.
+      for (const maxTurns of [0, 2.5, -1, Number.POSITIVE_INFINITY]) {
+        await assert.rejects(runAgent(agent, STEPPER_INPUT, null, false, { ...durable(unlimited), maxTurns }), (error: unknown) =>
+          error instanceof RangeError && /maxTurns must be a whole number of at least 1/.test(error.message),
+        );
+      }
       assert.deepEqual(await storedJournal(store, unlimited), []);
       await assert.rejects(runAgent(agent, STEPPER_INPUT, null, false, durable('')), InvalidIdentifierError);
     });

@@ -13,6 +13,7 @@ import OpenAI from 'openai';
 import { z } from 'zod';
 import {
   DurableRunConflictError,
+  DurableRunMismatchError,
   DurableRunUnsupportedError,
   DurableSession,
   RunWorker,
@@ -106,7 +107,7 @@ for (const { name, options: store } of stores()) {
       await session.close();
     });
 
-    test('submitRun refuses sessions a worker cannot reopen, graphs it cannot journal and bad turn limits, writing nothing', async () => {
+    test('submitRun refuses sessions a worker cannot reopen or would not find, graphs it cannot journal and bad turn limits, writing nothing', async () => {
       const agent = stepAgent({ effectsFile: effects() });
       const limitRun = `limit-${randomUUID()}`;
       for (const maxTurns of [0, 2.5, null as unknown as number]) {
@@ -121,6 +122,13 @@ for (const { name, options: store } of stores()) {
       const mcp = new Agent({ name: 'Uses MCP', mcpServers: [new MCPServerStdio({ name: 'never started', fullCommand: 'false' })] });
       await assert.rejects(submitRun(mcp, 'hi', null, { runId: mcpRun, ...store }), DurableRunUnsupportedError);
       await assert.rejects(runAgent(mcp, 'hi', null, false, { durable: { runId: mcpRun, ...store } }), DurableRunUnsupportedError);
+      // A session of another store: the worker would reopen it in the run's store and not find its conversation.
+      const elsewhereRun = `elsewhere-${randomUUID()}`;
+      const elsewhere = new DurableSession({ pglitePath: join(freshAppDirectory(), 'another-store') });
+      await assert.rejects(submitRun(agent, STEPPER_INPUT, elsewhere, { runId: elsewhereRun, ...store }), (error: unknown) =>
+        error instanceof DurableRunMismatchError && /keeps its items in the embedded store at .*another-store\b/.test(error.message),
+      );
+      assert.equal(await runRow(store, elsewhereRun), undefined);
       assert.equal(await runRow(store, memoryRun), undefined);
       assert.equal(await runRow(store, mcpRun), undefined, 'an unsupported graph leaves no row behind');
     });

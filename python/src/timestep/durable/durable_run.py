@@ -16,9 +16,9 @@ from agents.models.interface import Model
 from agents.run_state import RunState
 from agents.stream_events import StreamEvent
 
-from ..session.durable_session import DurableSession
+from ..session.durable_session import DurableSession, store_target_of
 from ..store.approval_decisions import apply_decisions, decisions_for
-from ..store.connect import DatabaseHandle, StoreOptions
+from ..store.connect import DatabaseHandle, StoreOptions, StoreTarget, describe_store_target
 from ..store.database import Queryable
 from ..store.identifiers import check_identifier
 
@@ -237,10 +237,19 @@ def _refuse_unsupported_options(options: dict[str, Any], run_id: str) -> None:
             "A durable run needs a turn limit; max_turns=None (no limit) is not supported. Pass a number, e.g. max_turns=100.",
             run_id,
         )
+    _check_max_turns(options.get("max_turns"))
 
 
-# Tasks that record a streamed run's end; asyncio keeps only weak references to tasks.
-_finishing: set[asyncio.Task[None]] = set()
+def _check_max_turns(max_turns: object) -> None:
+    """The journal records the limit for every execution of the run, so one it cannot run under is refused first."""
+    if max_turns is not None and (isinstance(max_turns, bool) or not isinstance(max_turns, int) or max_turns < 1):
+        raise ValueError(f"max_turns must be a whole number of at least 1, got {max_turns!r}. Nothing was written.")
+
+
+# Tasks recording a streamed run's end, by run id (kept here too because asyncio holds only weak
+# references to tasks). A consumer may be done with the stream before its end is recorded (one that
+# awaits run_loop_task), so a call on the run in this process waits for the recording first.
+_recording_ends: dict[str, asyncio.Task[None]] = {}
 
 
 async def run_durably(
@@ -275,6 +284,8 @@ async def execute_durably(
     run_id = check_identifier("run_id", durable.run_id)
     _refuse_unsupported_options(options, run_id)
     refuse_unjournalable_graph(agent, run_id)
+    if (recording_end := _recording_ends.get(run_id)) is not None:
+        await asyncio.shield(recording_end)
     handle = DatabaseHandle(durable.store_options(), f"Durable run {run_id}")
     journal: RunJournal | None = None
     renewal: LeaseRenewal | None = None
@@ -324,17 +335,22 @@ async def execute_durably(
                 result: RunResult | RunResultStreaming, plan: _SegmentPlan = plan, opened: RunJournal = journal, owner: str = lease.owner
             ) -> None:
                 outcome: Literal["interrupted", "finished"] = "interrupted" if result.interruptions else "finished"
-                await stop_renewing()
-                await opened.end(outcome, _pending_of(result), owner, None if plan.ended else (plan.segment, outcome))
+                # This process drives the run until its end is recorded (owner_is_gone).
+                try:
+                    await opened.end(outcome, _pending_of(result), owner, None if plan.ended else (plan.segment, outcome))
+                finally:
+                    await stop_renewing()
 
             async def fail(error: BaseException | None, opened: RunJournal = journal, owner: str = lease.owner) -> None:
-                await stop_renewing()
-                await _mark_failed(opened, error, owner)
+                try:
+                    await _mark_failed(opened, error, owner)
+                finally:
+                    await stop_renewing()
 
             if streamed:
                 streaming = Runner.run_streamed(graph, run_input, session=run_session, **run_options)
                 record_stream_segment(streaming, plan.segment)
-                _record_end_of_stream(streaming, finish, fail, handle)
+                _record_end_of_stream(run_id, streaming, finish, fail, handle)
                 return streaming
             result = await Runner.run(graph, run_input, session=run_session, **run_options)
             await journal.flush()
@@ -353,13 +369,30 @@ async def execute_durably(
         # A journal write that failed inside a tool reaches here wrapped by the SDK (UserError):
         # raise what really stopped the run (e.g. DurableRunConflictError).
         failure = journal.failure if journal is not None else None
-        await stop_renewing()
-        if lease.claimed:  # a call refused before it held the lease changes nothing
-            await _mark_failed(journal, failure or error, lease.owner)
+        try:
+            if lease.claimed:  # a call refused before it held the lease changes nothing
+                await _mark_failed(journal, failure or error, lease.owner)
+        finally:
+            await stop_renewing()
         await handle.close()
         if failure is not None and failure is not error:
             raise failure from error
         raise
+
+
+def _refuse_session_of_another_store(session: DurableSession, run_store: StoreTarget, run_id: str) -> None:
+    """A worker reopens a submitted run's session by id in the run's store.
+
+    In another store it would find another conversation (or none) and add the run's items there.
+    """
+    session_store = store_target_of(session)
+    if session_store != run_store:
+        raise DurableRunMismatchError(
+            f"Durable run {run_id} would run in {describe_store_target(run_store)}, but its DurableSession keeps its items in "
+            f"{describe_store_target(session_store)}; a worker reopens the session in the run's store. Give the session and "
+            "the run the same store options. Nothing was written.",
+            run_id,
+        )
 
 
 async def submit_run(
@@ -386,14 +419,15 @@ async def submit_run(
             "no session. Nothing was written.",
             run_id,
         )
-    if max_turns is not None and (isinstance(max_turns, bool) or not isinstance(max_turns, int) or max_turns < 1):
-        raise ValueError(f"max_turns must be a whole number of at least 1, got {max_turns!r}. Nothing was written.")
+    _check_max_turns(max_turns)
     if input == "" or input == [] or not isinstance(input, str | list):
         raise DurableRunMismatchError(
             f"Durable run {run_id} needs its input (a string or a list of input items) to be submitted. Nothing was written.",
             run_id,
         )
     handle = DatabaseHandle(durable.store_options(), f"Durable run {run_id}")
+    if session is not None:
+        _refuse_session_of_another_store(session, handle.target(), run_id)
     try:
         journal = await RunJournal.open(await handle.get(), run_id)
         if journal.run is not None:
@@ -416,6 +450,7 @@ async def submit_run(
 
 
 def _record_end_of_stream(
+    run_id: str,
     streamed: RunResultStreaming,
     finish: Callable[[RunResultStreaming], Awaitable[None]],
     fail: Callable[[BaseException | None], Awaitable[None]],
@@ -443,8 +478,8 @@ def _record_end_of_stream(
 
     def done(task: asyncio.Task[Any]) -> None:
         recording = asyncio.ensure_future(record(task))
-        _finishing.add(recording)
-        recording.add_done_callback(_finishing.discard)
+        _recording_ends[run_id] = recording
+        recording.add_done_callback(lambda _: _recording_ends.pop(run_id, None))
 
     assert streamed.run_loop_task is not None
     streamed.run_loop_task.add_done_callback(done)

@@ -11,7 +11,7 @@ from agents.items import TResponseInputItem
 from agents.memory.session_settings import SessionSettings, coerce_session_settings, resolve_session_limit
 
 from ..errors import StoreClosedError
-from ..store.connect import DatabaseHandle, StoreOptions
+from ..store.connect import DatabaseHandle, StoreOptions, StoreTarget
 from ..store.identifiers import check_identifier
 from ..store.sdk_info import SDK_NAME
 from ..store.storable_value import check_storable_json
@@ -135,3 +135,8 @@ class DurableSession:
     async def __aexit__(self, *_exc_info: object) -> None:
         # Closing matters: an open connection pool can keep asyncio.run from returning.
         await self.close()
+
+
+def store_target_of(session: DurableSession) -> StoreTarget:
+    """The store ``session`` keeps its items in: ``submit_run`` needs it to be the run's, which a worker reopens it in."""
+    return session._db.target()

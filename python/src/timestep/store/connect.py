@@ -57,6 +57,13 @@ def resolve_store_target(options: StoreOptions = StoreOptions(), env: Mapping[st
     return StoreTarget("pglite", os.path.abspath(data_dir))
 
 
+def describe_store_target(target: StoreTarget) -> str:
+    """Where ``target`` is, for messages: a connection string's password is left out."""
+    if target.kind == "postgres":
+        return f"PostgreSQL at {redact_connection_string(target.location)}"
+    return f"the embedded store at {target.location}"
+
+
 def _open_database(target: StoreTarget, timeout_ms: int) -> PostgresDatabase:
     if target.kind == "postgres":
         shown = redact_connection_string(target.location)
@@ -197,6 +204,10 @@ class DatabaseHandle:
         self._leases: dict[asyncio.AbstractEventLoop, asyncio.Task[DatabaseLease]] = {}
         self._guard = threading.Lock()  # threads, each in its own loop, share the handle
         self._closed = False
+
+    def target(self) -> StoreTarget:
+        """The database this handle opens, as the environment names it now."""
+        return resolve_store_target(self._options)
 
     async def get(self) -> Database:
         loop = asyncio.get_running_loop()
