@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from store_support import REPO
 
-from timestep import DurableSession, EmbeddedStoreUnavailableError, StoreUnavailableError
+from timestep import DurableSession, EmbeddedStoreUnavailableError, StoreUnavailableError, UnusableDataDirectoryError
 
 CHILD = """
 import asyncio, json, sys
@@ -59,6 +59,28 @@ async def test_first_use_creates_a_private_app_directory(fresh_home: Path) -> No
     await session.close()
     assert stat.S_IMODE(fresh_home.stat().st_mode) == 0o700
     assert serving_processes(fresh_home / "pglite") == [lock_holder(fresh_home / "pglite")]
+
+
+async def test_a_home_that_is_a_file_or_too_long_for_the_store_socket_is_refused_creating_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("TIMESTEP_DB_URL", raising=False)
+    file = tmp_path / "a-file"
+    file.write_text("not a directory")
+    monkeypatch.setenv("TIMESTEP_HOME", str(file))
+    async with DurableSession("s") as session:
+        with pytest.raises(UnusableDataDirectoryError, match="is a file, not a directory") as refused:
+            await session.get_items()
+    assert refused.value.path == str(file)
+    assert file.read_text() == "not a directory"
+
+    # <home>/pglite.socket/.s.PGSQL.5432 over the kernel's limit on a socket path (107 bytes on Linux).
+    long = tmp_path / ("x" * 100)
+    monkeypatch.setenv("TIMESTEP_HOME", str(long))
+    async with DurableSession("s") as session:
+        with pytest.raises(UnusableDataDirectoryError, match="bytes long; a socket's may be at most 10[37]"):
+            await session.get_items()
+    assert not (long / "pglite").exists() and not (long / "pglite.socket").exists()
 
 
 def test_two_processes_share_one_server(fresh_home: Path) -> None:

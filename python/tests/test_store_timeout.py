@@ -23,10 +23,17 @@ def test_the_limit_comes_from_the_option_then_the_environment_then_30_s() -> Non
     assert store_timeout_ms(None, {}) == 30_000
     assert store_timeout_ms(None, {"TIMESTEP_STORE_TIMEOUT_MS": "1500"}) == 1_500
     assert store_timeout_ms(250, {"TIMESTEP_STORE_TIMEOUT_MS": "1500"}) == 250
-    with pytest.raises(ValueError, match=r"TIMESTEP_STORE_TIMEOUT_MS must be a whole number of milliseconds above 0; got '2s'"):
+    wanted = r"TIMESTEP_STORE_TIMEOUT_MS must be a whole number of milliseconds from 1 to 2147483647 \(about 24 days\); got '2s'"
+    with pytest.raises(ValueError, match=wanted):
         store_timeout_ms(None, {"TIMESTEP_STORE_TIMEOUT_MS": "2s"})
     with pytest.raises(ValueError, match="timeout_ms store option must be a whole number"):
         store_timeout_ms(0, {})
+    # Past what PostgreSQL's statement_timeout (and a Node timer) holds: refused, not failing every connection later.
+    assert store_timeout_ms(2**31 - 1, {}) == 2**31 - 1
+    with pytest.raises(ValueError):
+        store_timeout_ms(2**31, {})
+    with pytest.raises(ValueError):
+        store_timeout_ms(None, {"TIMESTEP_STORE_TIMEOUT_MS": str(2**31)})
     with pytest.raises(ValueError):
         DurableSession("s", use_pglite=True, timeout_ms=-1)
 

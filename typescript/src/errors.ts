@@ -77,6 +77,21 @@ export class InsecureSocketDirectoryError extends TimestepError {
   }
 }
 
+/**
+ * The embedded store's directory cannot be used: the path is a file, cannot be
+ * created, or is too long for the unix socket the store is served on. Nothing
+ * was created in its place; the message says what to change.
+ */
+export class UnusableDataDirectoryError extends TimestepError {
+  constructor(
+    message: string,
+    /** The directory that cannot be used. */
+    readonly path: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A store or session was used after `close()`. */
 export class StoreClosedError extends TimestepError {}
 

@@ -34,6 +34,7 @@ from .errors import (
     TimestepError,
     UnstorableValueError,
     UnsupportedSdkVersionError,
+    UnusableDataDirectoryError,
 )
 from .models.multi_model_provider import MultiModelProvider
 from .models.multi_model_provider_map import MultiModelProviderMap
@@ -101,6 +102,7 @@ __all__ = [
     "UnportableRunStateError",
     "UnsupportedRunStateVersionError",
     "UnsupportedSdkVersionError",
+    "UnusableDataDirectoryError",
     "UnstorableValueError",
     "app_directory",
     "consume_result",

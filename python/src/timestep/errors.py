@@ -51,6 +51,20 @@ class EmbeddedStoreLockedError(TimestepError):
         """Path of the lock file naming the holder."""
 
 
+class UnusableDataDirectoryError(TimestepError):
+    """The embedded store's directory cannot be used.
+
+    The path is a file, cannot be created, or is too long for the unix socket
+    the store is served on. Nothing was created in its place; the message says
+    what to change.
+    """
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+        """The directory that cannot be used."""
+
+
 class InsecureSocketDirectoryError(TimestepError):
     """The embedded store's socket directory is not private to this user.
 

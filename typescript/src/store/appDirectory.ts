@@ -1,6 +1,7 @@
-import { mkdirSync, existsSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { UnusableDataDirectoryError } from '../errors.js';
 
 /**
  * Where Timestep keeps its embedded store: `TIMESTEP_HOME` if set, otherwise
@@ -13,8 +14,21 @@ export function appDirectory(env: NodeJS.ProcessEnv = process.env, platform: Nod
   return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'timestep');
 }
 
-/** Creates `path` (and parents) private to the user if it does not exist yet. */
+/**
+ * Creates `path` (and parents) private to the user if it does not exist yet;
+ * `UnusableDataDirectoryError` when it cannot (a file is in the way, no permission).
+ */
 export function ensurePrivateDirectory(path: string): string {
-  if (!existsSync(path)) mkdirSync(path, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(path, { recursive: true, mode: 0o700 }); // recursive: a directory already there is fine
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    const problem = code === 'EEXIST' ? 'it is a file, not a directory' : message;
+    throw new UnusableDataDirectoryError(
+      `The embedded store's directory ${path} cannot be used: ${problem}. Point TIMESTEP_HOME (or pglitePath) ` +
+        'at a directory you can create and write, or set TIMESTEP_DB_URL to use PostgreSQL.',
+      path,
+    );
+  }
   return path;
 }

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { Database, Queryable } from './database.js';
 import { StoreTimeoutError, StoreUnavailableError } from '../errors.js';
 import { redactConnectionString } from './connectionString.js';
-import { storeTimeoutMs } from './storeTimeout.js';
+import { MAX_STORE_TIMEOUT_MS, storeTimeoutMs } from './storeTimeout.js';
 
 const CONNECTION_ERROR_CODES =
   /^(ECONNREFUSED|ECONNRESET|ENOENT|ENOTFOUND|ETIMEDOUT|EPIPE|EHOSTUNREACH|57P0[1-3]|08\d\d\d)$/;
@@ -117,7 +117,7 @@ export class PostgresDatabase implements Database {
       allowExitOnIdle: true,
       connectionTimeoutMillis: timeoutMs,
       ...(options.serverTimeouts
-        ? { statement_timeout: timeoutMs, query_timeout: timeoutMs + CLIENT_GRACE_MS }
+        ? { statement_timeout: timeoutMs, query_timeout: Math.min(timeoutMs + CLIENT_GRACE_MS, MAX_STORE_TIMEOUT_MS) }
         : { query_timeout: timeoutMs }),
     });
     // An idle connection dropped by the server emits 'error' on the pool; without

@@ -5,20 +5,25 @@
  */
 export const DEFAULT_STORE_TIMEOUT_MS = 30_000;
 
+/** The longest a timer (Node's setTimeout) and PostgreSQL's statement_timeout can hold: 2^31 - 1 ms, about 24.8 days. */
+export const MAX_STORE_TIMEOUT_MS = 2_147_483_647;
+
+const acceptable = (value: number) => Number.isSafeInteger(value) && value > 0 && value <= MAX_STORE_TIMEOUT_MS;
+
 function invalid(source: string, given: string): RangeError {
-  return new RangeError(`${source} must be a whole number of milliseconds above 0; got ${given}.`);
+  return new RangeError(`${source} must be a whole number of milliseconds from 1 to ${MAX_STORE_TIMEOUT_MS} (about 24 days); got ${given}.`);
 }
 
 /** The `timeoutMs` option if given, else `TIMESTEP_STORE_TIMEOUT_MS`, else 30 000 ms. */
 export function storeTimeoutMs(option?: number, env: NodeJS.ProcessEnv = process.env): number {
   if (option !== undefined) {
-    if (!Number.isSafeInteger(option) || option <= 0) throw invalid('The timeoutMs store option', String(option));
+    if (!acceptable(option)) throw invalid('The timeoutMs store option', String(option));
     return option;
   }
   const fromEnv = env.TIMESTEP_STORE_TIMEOUT_MS?.trim();
   if (!fromEnv) return DEFAULT_STORE_TIMEOUT_MS;
   const value = Number(fromEnv);
-  if (!/^\d+$/.test(fromEnv) || !Number.isSafeInteger(value) || value <= 0) {
+  if (!/^\d+$/.test(fromEnv) || !acceptable(value)) {
     throw invalid('TIMESTEP_STORE_TIMEOUT_MS', JSON.stringify(env.TIMESTEP_STORE_TIMEOUT_MS));
   }
   return value;

@@ -8,6 +8,7 @@ import {
   DurableSession,
   EmbeddedStoreLockedError,
   RunStateStore,
+  UnusableDataDirectoryError,
   appDirectory,
   resolveStoreTarget,
 } from '../../src/index.js';
@@ -70,6 +71,30 @@ describe('where the embedded store lives', () => {
       await store.close();
     });
     assert.equal(existsSync(lockFileOf(join(home, 'pglite'))), false, 'close() releases the lock');
+  });
+
+  test('a TIMESTEP_HOME that is a file, or one too long for the store socket, is UnusableDataDirectoryError; nothing is created', async () => {
+    const file = join(freshAppDirectory(), 'a-file');
+    writeFileSync(file, 'not a directory');
+    await withEnv({ TIMESTEP_HOME: file, TIMESTEP_DB_URL: undefined }, async () => {
+      const session = new DurableSession();
+      await assert.rejects(session.getItems(), (error: unknown) =>
+        error instanceof UnusableDataDirectoryError && error.path === file && /is a file, not a directory/.test(error.message),
+      );
+      await session.close();
+    });
+    assert.equal(readFileSync(file, 'utf8'), 'not a directory');
+
+    // <home>/pglite.socket/.s.PGSQL.5432 over the kernel's limit on a socket path (107 bytes on Linux).
+    const long = join(freshAppDirectory(), 'x'.repeat(100));
+    await withEnv({ TIMESTEP_HOME: long, TIMESTEP_DB_URL: undefined }, async () => {
+      const store = new RunStateStore({ agent });
+      await assert.rejects(store.history(), (error: unknown) =>
+        error instanceof UnusableDataDirectoryError && /bytes long; a socket's may be at most 10[37]/.test(error.message),
+      );
+      await store.close();
+    });
+    assert.equal(existsSync(join(long, 'pglite')), false, 'no store was created where it could not be served');
   });
 
   test('resolveStoreTarget: connectionString > TIMESTEP_DB_URL > PGlite; usePglite and pglitePath override the env', () => {

@@ -33,9 +33,23 @@ test('the limit: timeoutMs option, else TIMESTEP_STORE_TIMEOUT_MS, else 30 s; no
   assert.equal(storeTimeoutMs(undefined, {}), 30_000);
   assert.equal(storeTimeoutMs(undefined, { TIMESTEP_STORE_TIMEOUT_MS: '1500' }), 1_500);
   assert.equal(storeTimeoutMs(250, { TIMESTEP_STORE_TIMEOUT_MS: '1500' }), 250);
-  assert.throws(() => storeTimeoutMs(undefined, { TIMESTEP_STORE_TIMEOUT_MS: '2s' }), /TIMESTEP_STORE_TIMEOUT_MS must be a whole number of milliseconds above 0; got "2s"/);
+  assert.throws(() => storeTimeoutMs(undefined, { TIMESTEP_STORE_TIMEOUT_MS: '2s' }), /TIMESTEP_STORE_TIMEOUT_MS must be a whole number of milliseconds from 1 to 2147483647 \(about 24 days\); got "2s"/);
   assert.throws(() => storeTimeoutMs(0, {}), /timeoutMs store option must be a whole number/);
+  // Past what a timer and PostgreSQL's statement_timeout hold (2^31 - 1 ms): refused, not failing every connection later.
+  assert.equal(storeTimeoutMs(2 ** 31 - 1, {}), 2 ** 31 - 1);
+  assert.throws(() => storeTimeoutMs(2 ** 31, {}), RangeError);
+  assert.throws(() => storeTimeoutMs(undefined, { TIMESTEP_STORE_TIMEOUT_MS: String(2 ** 31) }), RangeError);
   assert.throws(() => new RunStateStore({ agent, runId: 'r', usePglite: true, timeoutMs: -1 }), RangeError);
+});
+
+test('the largest limit works on PostgreSQL, where the client waits a second longer than the server', async () => {
+  const store = new RunStateStore({ agent, runId: `largest-limit-${randomUUID()}`, connectionString: testDatabaseUrl(), timeoutMs: 2 ** 31 - 1 });
+  try {
+    assert.equal((await store.save(checkpoint(1))).version, 1);
+  } finally {
+    await store.clear();
+    await store.close();
+  }
 });
 
 test('a stopped embedded store host: a save fails with StoreTimeoutError at timeoutMs, and works once the host continues', HANG, async () => {

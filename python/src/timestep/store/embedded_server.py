@@ -16,6 +16,7 @@ import selectors
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import IO, Any
 
 from psycopg.conninfo import make_conninfo
 
-from ..errors import EmbeddedStoreUnavailableError, StoreTimeoutError, StoreUnavailableError
+from ..errors import EmbeddedStoreUnavailableError, StoreTimeoutError, StoreUnavailableError, UnusableDataDirectoryError
 from .socket_directory import check_socket_directory
 from .store_timeout import DEFAULT_STORE_TIMEOUT_MS
 
@@ -53,6 +54,11 @@ def _reap_exited() -> None:
     _started[:] = [server for server in _started if server.poll() is None]
 
 
+# The longest path a unix socket can have (sun_path less its NUL). Longer ones are cut short
+# by the kernel, so the store would listen on, or a client connect to, some other path.
+_MAX_SOCKET_PATH_BYTES = 107 if sys.platform.startswith("linux") else 103
+
+
 class EmbeddedServer:
     """The ``timestep db serve`` process of one data directory, as seen by a client."""
 
@@ -62,6 +68,14 @@ class EmbeddedServer:
         self.timeout_ms = timeout_ms
         socket_directory = Path(f"{data_dir}.socket")
         self.socket_path = socket_directory / f".s.PGSQL.{SOCKET_PORT}"
+        length = len(os.fsencode(self.socket_path))
+        if length > _MAX_SOCKET_PATH_BYTES:
+            raise UnusableDataDirectoryError(
+                f"The embedded store at {data_dir} is served on the unix socket {self.socket_path}, whose path is "
+                f"{length} bytes long; a socket's may be at most {_MAX_SOCKET_PATH_BYTES}. Use a data directory with "
+                "a shorter path (TIMESTEP_HOME or pglite_path).",
+                str(data_dir),
+            )
         self.lock_path = Path(f"{data_dir}.lock")
         # Quoted by make_conninfo: paths may hold spaces.
         self.conninfo = make_conninfo(

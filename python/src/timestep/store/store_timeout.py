@@ -12,21 +12,24 @@ import re
 from collections.abc import Mapping
 
 DEFAULT_STORE_TIMEOUT_MS = 30_000
+MAX_STORE_TIMEOUT_MS = 2_147_483_647
+"""The longest PostgreSQL's statement_timeout (and a Node timer of the embedded store's host) can hold, about 24.8 days."""
+_RANGE = f"a whole number of milliseconds from 1 to {MAX_STORE_TIMEOUT_MS} (about 24 days)"
 
 
 def store_timeout_ms(option: int | None = None, env: Mapping[str, str] | None = None) -> int:
     """The ``timeout_ms`` option if given, else ``TIMESTEP_STORE_TIMEOUT_MS``, else 30 000 ms.
 
-    Raises ``ValueError`` for anything but a whole number of milliseconds above 0.
+    Raises ``ValueError`` for anything but a whole number of milliseconds from 1 to ``MAX_STORE_TIMEOUT_MS``.
     """
     if option is not None:
-        if isinstance(option, bool) or not isinstance(option, int) or option <= 0:
-            raise ValueError(f"The timeout_ms store option must be a whole number of milliseconds above 0; got {option!r}.")
+        if isinstance(option, bool) or not isinstance(option, int) or not 0 < option <= MAX_STORE_TIMEOUT_MS:
+            raise ValueError(f"The timeout_ms store option must be {_RANGE}; got {option!r}.")
         return option
     env = os.environ if env is None else env
     raw = env.get("TIMESTEP_STORE_TIMEOUT_MS")
     if raw is None or not raw.strip():
         return DEFAULT_STORE_TIMEOUT_MS
-    if not re.fullmatch(r"\d+", raw.strip()) or int(raw) <= 0:
-        raise ValueError(f"TIMESTEP_STORE_TIMEOUT_MS must be a whole number of milliseconds above 0; got {raw!r}.")
+    if not re.fullmatch(r"\d+", raw.strip()) or not 0 < int(raw) <= MAX_STORE_TIMEOUT_MS:
+        raise ValueError(f"TIMESTEP_STORE_TIMEOUT_MS must be {_RANGE}; got {raw!r}.")
     return int(raw)

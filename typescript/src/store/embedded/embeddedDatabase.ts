@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { EmbeddedStoreLockedError, StoreTimeoutError, StoreUnavailableError } from '../../errors.js';
+import { EmbeddedStoreLockedError, StoreTimeoutError, StoreUnavailableError, UnusableDataDirectoryError } from '../../errors.js';
 import { ensurePrivateDirectory } from '../appDirectory.js';
 import type { Database, Queryable } from '../database.js';
 import { migrate } from '../migrations.js';
@@ -28,8 +28,22 @@ export function socketDirectoryFor(dataDir: string): string {
   return `${dataDir}.socket`;
 }
 
+// The longest path a unix socket can have (sun_path less its NUL). Longer ones are cut short
+// by the kernel, so the store would listen on, or a client connect to, some other path.
+const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
+
+/** The store's socket; `UnusableDataDirectoryError` when the data directory's path makes it too long. */
 export function socketPathFor(dataDir: string): string {
-  return join(socketDirectoryFor(dataDir), `.s.PGSQL.${SOCKET_PORT}`);
+  const path = join(socketDirectoryFor(dataDir), `.s.PGSQL.${SOCKET_PORT}`);
+  const bytes = Buffer.byteLength(path);
+  if (bytes > MAX_SOCKET_PATH_BYTES) {
+    throw new UnusableDataDirectoryError(
+      `The embedded store at ${dataDir} is served on the unix socket ${path}, whose path is ${bytes} bytes long; ` +
+        `a socket's may be at most ${MAX_SOCKET_PATH_BYTES}. Use a data directory with a shorter path (TIMESTEP_HOME or pglitePath).`,
+      dataDir,
+    );
+  }
+  return path;
 }
 
 /** The embedded store opened in this process and served to the others. */
