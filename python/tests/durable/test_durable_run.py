@@ -15,7 +15,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from agents import Agent, AgentUpdatedStreamEvent, LocalShellTool, RunConfig, RunResultStreaming, StreamEvent
@@ -638,6 +638,27 @@ async def test_a_session_write_that_fails_in_the_background_fails_the_run_and_a_
         assert every_step_once(file)
         assert await conversation(session) == expected, "the items of the failed write, stored once"
     assert await stored_run_status(store_options, run_id) == "finished"
+
+
+@pytest.mark.parametrize("mode", ["immediate", "after_turn"])
+async def test_a_stream_its_consumer_cancels_is_not_recorded_as_finished_and_a_resume_finishes_the_run(
+    store_options: dict[str, Any], stepper_server: str, mode: Literal["immediate", "after_turn"]
+) -> None:
+    run_id = f"stream-cancelled-{uuid.uuid4()}"
+    file = effects()
+    agent = step_agent(file)
+    async with DurableSession(**store_options) as session:
+        streamed = await run_agent(agent, STEPPER_INPUT, session, True, durable=durable(store_options, run_id), max_turns=30)
+        assert isinstance(streamed, RunResultStreaming)
+        async for event in streamed.stream_events():
+            if event.type == "run_item_stream_event" and event.name == "tool_output":
+                streamed.cancel(mode)  # and read on, as the SDK asks, until the stream ends
+        assert await stored_run_status(store_options, run_id) == "failed", "stopped mid-run: resumable, not finished"
+
+        resumed = await run_agent(agent, [], session, durable=durable(store_options, run_id), max_turns=30)
+        assert resumed.final_output == FINAL_OUTPUT
+        assert every_step_once(file)
+        assert await stored_run_status(store_options, run_id) == "finished"
 
 
 async def test_a_consumed_stream_that_failed_has_its_run_recorded_as_failed_so_the_same_process_resumes_it_at_once(

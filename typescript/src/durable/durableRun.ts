@@ -351,7 +351,9 @@ export async function executeDurably(
         streamSegments.set(result, plan.segment);
         // The stream's consumer drives the run; its end is recorded when it comes.
         const recorded = result.completed
-          .then(() => finish(result), fail)
+          // A stream its consumer cancelled (stopped reading it, or aborted its signal) stopped
+          // mid-run: recorded as failed, as an aborted run is, so that a resume continues it.
+          .then(() => (result.cancelled ? fail(undefined) : finish(result)), fail)
           .catch(() => undefined) // the consumer sees the run's own error through the stream
           .finally(() => handle.close());
         endAfterRecorded(result, recorded);

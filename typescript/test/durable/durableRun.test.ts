@@ -201,6 +201,28 @@ for (const { name, options: store } of backends()) {
       await resumedSession.close();
     });
 
+    test('a stream its consumer stops reading early is not recorded as finished, and a resume finishes the run', async () => {
+      const runId = `stream-left-${randomUUID()}`;
+      const sessionId = randomUUID();
+      const file = effects();
+      const agent = stepAgent({ effectsFile: file });
+      const session = new DurableSession({ sessionId, ...store });
+      const streamed = await runAgent(agent, STEPPER_INPUT, session, true, durable(runId));
+      for await (const event of streamed) {
+        if (event.type === 'run_item_stream_event' && event.name === 'tool_output') break; // the SDK cancels the run
+      }
+      await streamed.completed;
+      assert.equal(streamed.cancelled, true);
+      const row = await runRow(store, runId);
+      assert.deepEqual([row?.status, row?.lease_owner], ['failed', null], 'stopped mid-run: resumable, not finished');
+
+      const resumed = await runAgent(agent, [], session, false, durable(runId));
+      assert.equal(resumed.finalOutput, 'All 20 steps are recorded.');
+      everyStepOnce(file);
+      assert.equal((await runRow(store, runId))?.status, 'finished');
+      await session.close();
+    });
+
     const readers: Array<[string, (result: StreamedRunResult<any, any>) => AsyncIterable<unknown>]> = [
       ['toStream()', (result) => result.toStream()],
       ['toTextStream()', (result) => result.toTextStream()],

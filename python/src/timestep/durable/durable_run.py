@@ -466,7 +466,10 @@ def _record_end_of_stream(
     async def record(task: asyncio.Task[Any]) -> None:
         try:
             error = None if task.cancelled() else task.exception()
-            if error is None and not task.cancelled() and streamed.is_complete:
+            # A run its consumer cancelled (result.cancel(), either mode) stopped mid-run: it is
+            # recorded as failed, as an aborted run is, so that a resume continues it.
+            cancelled = getattr(streamed, "_cancel_mode", "none") != "none"
+            if error is None and not task.cancelled() and streamed.is_complete and not cancelled:
                 await finish(streamed)
             else:
                 await fail(error)
