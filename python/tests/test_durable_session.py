@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -108,10 +109,28 @@ async def test_reads_items_written_by_the_typescript_session(
 async def test_closed_session_refuses_every_call(store_options: dict[str, Any], unique_id: str) -> None:
     async with DurableSession(unique_id, **store_options) as session:
         await session.get_items()
-    calls = (session.get_items, lambda: session.add_items([message("user", "x")]), session.pop_item, session.clear_session)
+    calls = (
+        session.get_items,
+        lambda: session.get_items(0),
+        lambda: session.add_items([message("user", "x")]),
+        session.pop_item,
+        session.clear_session,
+    )
     for call in calls:
         with pytest.raises(StoreClosedError, match=unique_id):
             await call()
+
+
+async def test_calls_in_flight_when_the_session_is_closed_finish(store_options: dict[str, Any], unique_id: str) -> None:
+    # A limit no other store here uses gives the session a database of its own, which close() really closes.
+    session = DurableSession(unique_id, timeout_ms=29_999, **store_options)
+    await session.get_items()  # opened: the calls below go straight to it
+    added = [session.add_items([message("user", f"m{n}")]) for n in range(20)]
+    await asyncio.gather(*added, session.close())
+    with pytest.raises(StoreClosedError):
+        await session.get_items()
+    async with DurableSession(unique_id, **store_options) as reopened:
+        assert len(await reopened.get_items()) == 20
 
 
 async def test_ids_with_quotes_and_sql_characters_round_trip(store_options: dict[str, Any], unique_id: str) -> None:

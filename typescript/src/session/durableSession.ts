@@ -68,8 +68,8 @@ export class DurableSession implements Session {
     if (limit !== undefined && !Number.isSafeInteger(limit)) {
       throw new RangeError(`getItems(limit): limit must be a whole number of items (or omitted for all), got ${limit}.`);
     }
+    const db = await this.db.get(); // first: a closed session refuses every call, even one that reads nothing
     if (limit !== undefined && limit <= 0) return [];
-    const db = await this.db.get();
     const rows = await db.query<ItemRow>(
       `SELECT item, native_sdk, native_item FROM (
          SELECT id, item, native_sdk, native_item FROM timestep_session_items

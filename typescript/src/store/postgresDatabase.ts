@@ -102,6 +102,8 @@ export class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
   private readonly timeoutMs: number;
+  /** Calls not settled yet: `close` lets them finish, since the pool never serves a call still waiting for a connection once it is ending. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly connectionString: string,
@@ -127,7 +129,15 @@ export class PostgresDatabase implements Database {
   }
 
   /** Runs `work` on one pooled connection; a connection that failed is discarded, not reused. */
-  private async withClient<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+  private withClient<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    const call = this.onClient(work);
+    this.inFlight.add(call);
+    const settled = () => this.inFlight.delete(call);
+    call.then(settled, settled);
+    return call;
+  }
+
+  private async onClient<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -176,6 +186,8 @@ export class PostgresDatabase implements Database {
   }
 
   async close(): Promise<void> {
+    // Each call is bounded by the store's limit, so this wait is too.
+    while (this.inFlight.size > 0) await Promise.allSettled(this.inFlight);
     // Ending a connection waits for the server to hang up, which a stopped
     // server never does: give up waiting at the limit (the sockets close
     // when it continues or exits).

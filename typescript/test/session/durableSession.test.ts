@@ -259,9 +259,21 @@ for (const backend of backends()) {
       await session.addItems([user('x')]);
       await session.close();
       await assert.rejects(session.getItems(), StoreClosedError);
+      await assert.rejects(session.getItems(0), StoreClosedError);
       await assert.rejects(session.addItems([user('y')]), StoreClosedError);
       await assert.rejects(session.popItem(), StoreClosedError);
       await assert.rejects(session.clearSession(), StoreClosedError);
+    });
+
+    test('calls in flight when the session is closed finish; later ones throw StoreClosedError', async () => {
+      // A limit no other store here uses gives the session a database of its own, which close() really closes.
+      const session = new DurableSession({ sessionId: newSessionId(), ...backend.options, timeoutMs: 29_999 });
+      await session.getItems(); // opened: the calls below go straight to it
+      const added = Array.from({ length: 20 }, (_, n) => session.addItems([user(`m${n}`)]));
+      await Promise.all([...added, session.close()]);
+      await assert.rejects(session.getItems(), StoreClosedError);
+      const reopened = open(await session.getSessionId());
+      assert.equal((await reopened.getItems()).length, 20);
     });
   });
 }

@@ -65,9 +65,9 @@ class DurableSession:
         limit = resolve_session_limit(limit, self.session_settings)
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
             raise TypeError(f"get_items(limit): limit must be a whole number of items (or None for all), got {limit!r}.")
+        db = await self._db.get()  # first: a closed session refuses every call, even one that reads nothing
         if limit is not None and limit <= 0:
             return []
-        db = await self._db.get()
         rows = await db.query(
             """SELECT item FROM (
                  SELECT id, item FROM timestep_session_items
