@@ -424,6 +424,10 @@ async def test_what_durable_runs_cannot_journal_is_refused_before_anything_is_wr
             await run_agent(agent, STEPPER_INPUT, None, durable=durable(store_options, run_id), max_turns=bad_limit)
     with pytest.raises(InvalidIdentifierError):
         await run_agent(agent, STEPPER_INPUT, None, durable=durable(store_options, ""))
+    # Empty input resumes; a run id with no run (mistyped, another store) has nothing to resume.
+    for resume in ([], ""):
+        with pytest.raises(DurableRunMismatchError, match="does not exist in this store, so there is nothing to resume"):
+            await run_agent(agent, resume, None, durable=durable(store_options, run_id))
     with_shell = agent.clone(tools=[*agent.tools, LocalShellTool(executor=lambda request: "")])
     with pytest.raises(DurableRunUnsupportedError, match="local_shell"):
         await run_agent(with_shell, STEPPER_INPUT, None, durable=durable(store_options, run_id))

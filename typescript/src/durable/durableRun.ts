@@ -133,6 +133,14 @@ async function planSegment(
   });
 
   if (!journal.run) {
+    // Empty input means "resume": with no run to resume (a mistyped id, another store), starting
+    // one on nothing would only send the session's history to the model again.
+    if (isEmptyInput(input)) {
+      throw new DurableRunMismatchError(
+        `Durable run ${runId} does not exist in this store, so there is nothing to resume; pass the run's input to start it. Nothing was written.`,
+        runId,
+      );
+    }
     const start = await startBody(input);
     const { owner, leaseMs } = lease;
     await journal.create(start.session?.id ?? null, start, { status: 'running', graph: graphFingerprint(agent), owner, leaseMs });

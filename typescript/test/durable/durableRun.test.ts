@@ -418,7 +418,7 @@ for (const { name, options: store } of backends()) {
       await session.close();
     });
 
-    test('server-managed conversations, no turn limit or a bad one and bad run ids are refused before anything runs', async () => {
+    test('server-managed conversations, no turn limit or a bad one, bad run ids and resuming no run are refused before anything runs', async () => {
       const agent = stepAgent({ effectsFile: effects() });
       await assert.rejects(
         runAgent(agent, STEPPER_INPUT, null, false, { ...durable(`server-${randomUUID()}`), previousResponseId: 'resp_1' }),
@@ -437,6 +437,14 @@ for (const { name, options: store } of backends()) {
       }
       assert.deepEqual(await storedJournal(store, unlimited), []);
       await assert.rejects(runAgent(agent, STEPPER_INPUT, null, false, durable('')), InvalidIdentifierError);
+      // Empty input resumes; a run id with no run (mistyped, another store) has nothing to resume.
+      const unknown = `unknown-${randomUUID()}`;
+      for (const resume of [[], '']) {
+        await assert.rejects(runAgent(agent, resume, null, false, durable(unknown)), (error: unknown) =>
+          error instanceof DurableRunMismatchError && /does not exist in this store, so there is nothing to resume/.test(error.message),
+        );
+      }
+      assert.deepEqual(await storedJournal(store, unknown), []);
     });
 
     test('a call in doubt of an idempotent tool is run again without asking', async () => {

@@ -102,6 +102,11 @@ def _same_input(given: list[Any], original: list[Any]) -> bool:
     return normal(given) == normal(original)
 
 
+def _is_empty_input(input: _Input) -> bool:
+    """``[]`` or ``""``: the input of a call that resumes a run."""
+    return input == "" or input == []
+
+
 async def _session_record(session: Session | None) -> Json | None:
     if session is None:
         return None
@@ -135,6 +140,14 @@ async def _plan_segment(
         }
 
     if journal.run is None:
+        # Empty input means "resume": with no run to resume (a mistyped id, another store), starting
+        # one on nothing would only send the session's history to the model again.
+        if _is_empty_input(input):
+            raise DurableRunMismatchError(
+                f"Durable run {run_id} does not exist in this store, so there is nothing to resume; "
+                "pass the run's input to start it. Nothing was written.",
+                run_id,
+            )
         start = await start_body(input)
         row = LeasedRow(graph_fingerprint(agent), lease.owner, lease.lease_ms)
         await journal.create(start["session"]["id"] if start["session"] else None, start, row)
@@ -162,8 +175,7 @@ async def _plan_segment(
         await journal.append(last.segment + 1, "segment_started", None, start)
         return _SegmentPlan(last.segment + 1, start, False, False, True)
     # Whatever segment it is in, a run is resumed with the input it started with (or []).
-    empty = input == "" or input == []
-    if not empty and not _same_input(_input_items(input), starts[0].body["input"] or []):
+    if not _is_empty_input(input) and not _same_input(_input_items(input), starts[0].body["input"] or []):
         raise mismatch("the input differs from the one it was started with (pass the same input, or [])")
     # Every execution of a segment (a worker's too) uses the limit it started with, so another
     # limit passed now would be ignored: say so instead.
@@ -420,7 +432,7 @@ async def submit_run(
             run_id,
         )
     _check_max_turns(max_turns)
-    if input == "" or input == [] or not isinstance(input, str | list):
+    if _is_empty_input(input) or not isinstance(input, str | list):
         raise DurableRunMismatchError(
             f"Durable run {run_id} needs its input (a string or a list of input items) to be submitted. Nothing was written.",
             run_id,
