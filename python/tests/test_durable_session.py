@@ -121,6 +121,19 @@ async def test_closed_session_refuses_every_call(store_options: dict[str, Any], 
             await call()
 
 
+async def test_what_is_not_a_list_of_input_items_is_refused_and_nothing_is_written(
+    store_options: dict[str, Any], unique_id: str
+) -> None:
+    async with DurableSession(unique_id, **store_options) as session:
+        for bad in (None, "hi", {"role": "user", "content": "hi"}):
+            with pytest.raises(TypeError, match="items must be a list of input items"):
+                await session.add_items(bad)  # type: ignore[arg-type]
+        for bad_item in (None, "hi", {}, {"content": "no type or role"}, ["role", "user"]):
+            with pytest.raises(TypeError, match=r"item 1 is not an input item .* Nothing was written"):
+                await session.add_items([message("user", "kept out too"), bad_item])  # type: ignore[list-item]
+        assert await session.get_items() == []
+
+
 async def test_calls_in_flight_when_the_session_is_closed_finish(store_options: dict[str, Any], unique_id: str) -> None:
     # A limit no other store here uses gives the session a database of its own, which close() really closes.
     session = DurableSession(unique_id, timeout_ms=29_999, **store_options)

@@ -19,7 +19,7 @@ from agents import (
     SQLiteSession,
 )
 
-from timestep import MultiModelProvider, consume_result, run_agent
+from timestep import MultiModelProvider, consume_result, idempotent, run_agent
 from timestep.models.errors import UnknownModelPrefixError
 
 pytestmark = pytest.mark.usefixtures("model_server")
@@ -42,6 +42,16 @@ async def test_models_resolve_through_multi_model_provider_by_default(stream: bo
     agent = Agent(name="Nowhere", instructions="x", model="nosuchprefix/some-model")
     with pytest.raises(UnknownModelPrefixError):
         await consume_result(await run_agent(agent, "What's 2+2?", stream=stream))
+
+
+async def test_input_that_is_no_string_item_list_or_run_state_is_a_type_error() -> None:
+    agent = Agent(name="Nowhere", instructions="x", model="nosuchprefix/some-model")
+    for bad in (5, None, {"role": "user", "content": "hi"}):
+        with pytest.raises(TypeError, match="input must be a string, a list of input items or a RunState"):
+            await run_agent(agent, bad)  # type: ignore[call-overload]
+    for not_a_tool in (None, {}, agent):
+        with pytest.raises(TypeError, match=r"idempotent\(tool\): tool must be a FunctionTool"):
+            idempotent(not_a_tool)  # type: ignore[type-var]
 
 
 async def test_run_config_and_options_pass_through() -> None:

@@ -12,6 +12,9 @@ const idempotentTools = new WeakSet<object>();
  * Returns `tool` itself.
  */
 export function idempotent<T extends FunctionTool<any, any, any>>(tool: T): T {
+  if (typeof tool !== 'object' || tool === null || (tool as { type?: unknown }).type !== 'function') {
+    throw new TypeError(`idempotent(tool): tool must be a function tool (made with tool({...})), got ${tool === null ? 'null' : typeof tool}.`);
+  }
   idempotentTools.add(tool);
   return tool;
 }

@@ -5,7 +5,7 @@ import {
   type ModelProvider,
   type NonStreamRunOptions,
   type RunResult,
-  type RunState,
+  RunState,
   type Session,
   type StreamedRunResult,
 } from '@openai/agents';
@@ -74,6 +74,11 @@ export function runAgent<TAgent extends Agent<any, any>, TContext = undefined>(
   stream = false,
   options: RunAgentOptions<TContext, TAgent> = {},
 ): Promise<RunResult<TContext, TAgent> | StreamedRunResult<TContext, TAgent>> {
+  if (typeof input !== 'string' && !Array.isArray(input) && !(input instanceof RunState)) {
+    return Promise.reject(
+      new TypeError(`runAgent(input): input must be a string, an array of input items or a RunState, got ${input === null ? 'null' : typeof input}.`),
+    );
+  }
   const { runner, modelProvider, durable, ...runOptions } = options;
   const selected = runnerFor({ runner, modelProvider });
   if (durable) return runDurably(agent, input, session, stream, runOptions, selected, durable);

@@ -33,6 +33,21 @@ function itemJson(item: AgentInputItem, path: string): string {
   }
 }
 
+/** Throws `TypeError` for what is not an array of input items, which a run could not read back. */
+function checkItems(items: unknown): void {
+  if (!Array.isArray(items)) {
+    throw new TypeError(`addItems(items): items must be an array of input items, got ${items === null ? 'null' : typeof items}. Nothing was written.`);
+  }
+  items.forEach((item: unknown, index) => {
+    const kind = typeof item === 'object' && item !== null && !Array.isArray(item) ? ((item as { type?: unknown; role?: unknown }).type ?? (item as { role?: unknown }).role) : undefined;
+    if (typeof kind !== 'string') {
+      throw new TypeError(
+        `addItems(items): item ${index} is not an input item (an object with a 'type' or 'role'): ${String(JSON.stringify(item)).slice(0, 80)}. Nothing was written.`,
+      );
+    }
+  });
+}
+
 // The database handle of each session, for storeTargetOf (not a member: it stays off the public class).
 const handles = new WeakMap<DurableSession, DatabaseHandle>();
 
@@ -113,6 +128,8 @@ export class DurableSession implements Session {
    * `UnstorableValueError`, its `path` naming the value, e.g. `$.items[3].output`.
    */
   async addItems(items: AgentInputItem[]): Promise<void> {
+    checkItems(items);
+    const db = await this.db.get(); // first: a closed session refuses every call, even one that adds nothing
     if (items.length === 0) return;
     const params: unknown[] = [this.sessionId, SDK_NAME];
     const rows = items.map((item, index) => {
@@ -120,7 +137,6 @@ export class DurableSession implements Session {
       params.push(JSON.stringify(toResponsesItem(item)), native);
       return `($1, $${params.length - 1}::jsonb, $2, $${params.length}::jsonb)`;
     });
-    const db = await this.db.get();
     await db.query(
       `INSERT INTO timestep_session_items (session_id, item, native_sdk, native_item) VALUES ${rows.join(', ')}`,
       params,

@@ -12,7 +12,7 @@ import {
 } from '@openai/agents';
 import { BadRequestError } from 'openai';
 import { z } from 'zod';
-import { consumeResult, runAgent } from '../../src/index.js';
+import { consumeResult, idempotent, runAgent } from '../../src/index.js';
 import { useScriptedOpenAI } from '../support/environment.js';
 import { referenceAgents } from '../support/referenceAgents.js';
 import { startModelServer, type ModelServer, type Scenario } from '../../../testing/model-server/server.mjs';
@@ -85,6 +85,18 @@ describe('runAgent', () => {
     assert.equal(consumed, streamed);
     assert.equal(consumed.finalOutput, '2 + 2 = 4.');
     await consumed.completed;
+  });
+
+  test('input that is no string, item array or RunState is a TypeError; idempotent() takes only function tools', async () => {
+    const { personalAssistant } = referenceAgents();
+    for (const input of [5, null, { role: 'user', content: 'hi' }]) {
+      await assert.rejects(runAgent(personalAssistant, input as never), (error: unknown) =>
+        error instanceof TypeError && /input must be a string, an array of input items or a RunState/.test(error.message),
+      );
+    }
+    for (const notATool of [undefined, null, {}, personalAssistant]) {
+      assert.throws(() => idempotent(notATool as never), /idempotent\(tool\): tool must be a function tool/);
+    }
   });
 
   test('consumeResult passes a plain result through', async () => {

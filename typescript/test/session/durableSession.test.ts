@@ -261,8 +261,24 @@ for (const backend of backends()) {
       await assert.rejects(session.getItems(), StoreClosedError);
       await assert.rejects(session.getItems(0), StoreClosedError);
       await assert.rejects(session.addItems([user('y')]), StoreClosedError);
+      await assert.rejects(session.addItems([]), StoreClosedError);
       await assert.rejects(session.popItem(), StoreClosedError);
       await assert.rejects(session.clearSession(), StoreClosedError);
+    });
+
+    test('what is not an array of input items is refused and nothing is written', async () => {
+      const session = open();
+      for (const bad of [null, 'hi', { role: 'user', content: 'hi' }]) {
+        await assert.rejects(session.addItems(bad as never), (error: unknown) =>
+          error instanceof TypeError && /items must be an array of input items/.test(error.message),
+        );
+      }
+      for (const badItem of [null, 'hi', {}, { content: 'no type or role' }, ['role', 'user']]) {
+        await assert.rejects(session.addItems([user('kept out too'), badItem as never]), (error: unknown) =>
+          error instanceof TypeError && /item 1 is not an input item .* Nothing was written/.test(error.message),
+        );
+      }
+      assert.deepEqual(await session.getItems(), []);
     });
 
     test('calls in flight when the session is closed finish; later ones throw StoreClosedError', async () => {

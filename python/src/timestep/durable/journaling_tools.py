@@ -26,6 +26,8 @@ def idempotent(tool: T) -> T:
     died meanwhile) is simply run again; any other tool's call is then
     surfaced as an approval request.
     """
+    if not isinstance(tool, FunctionTool):
+        raise TypeError(f"idempotent(tool): tool must be a FunctionTool (made with @function_tool), got {type(tool).__name__}.")
     setattr(tool, _IDEMPOTENT, True)
     return tool
 

@@ -100,6 +100,8 @@ async def run_agent(
     journaled and a known run id resumes from its journal instead of starting
     over (see ``DurableOptions`` and README "Durable runs").
     """
+    if not isinstance(input, str | list | RunState):
+        raise TypeError(f"run_agent(input): input must be a string, a list of input items or a RunState, got {type(input).__name__}.")
     owned: MultiModelProvider | None = None
     if options.get("run_config") is None:
         # Created per run and closed after it, as the SDK does with its own default provider.

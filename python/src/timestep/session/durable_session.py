@@ -17,6 +17,18 @@ from ..store.sdk_info import SDK_NAME
 from ..store.storable_value import check_storable_json
 
 
+def _check_items(items: object) -> None:
+    """Raises ``TypeError`` for what is not a list of input items, which a run could not read back."""
+    if not isinstance(items, list | tuple):
+        raise TypeError(f"add_items(items): items must be a list of input items, got {type(items).__name__}. Nothing was written.")
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("type", item.get("role")), str):
+            raise TypeError(
+                f"add_items(items): item {index} is not an input item (a dict with a 'type' or 'role'): {item!r:.80}. "
+                "Nothing was written."
+            )
+
+
 class DurableSession:
     """Conversation history that survives restarts and is shared with other processes.
 
@@ -83,6 +95,7 @@ class DurableSession:
         An item holding a NUL character, a lone surrogate, NaN or infinity raises
         ``UnstorableValueError`` (its ``path`` names the value) and nothing is written.
         """
+        _check_items(items)
         if not items:
             # Checked here too, as nothing below runs: a closed session refuses every call.
             if self._closed:
