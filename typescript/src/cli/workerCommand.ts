@@ -16,7 +16,8 @@ const USAGE = `Usage: timestep worker --agents MODULE [--concurrency N] [--lease
 
   Claims and resumes durable runs whose agent graph MODULE has.
   MODULE (a .js/.mjs file; .ts when run under tsx) exports \`agents\` (Agent[])
-  or a default Agent[], and optionally \`runner\` (a Runner).
+  or a default Agent[], and optionally \`runner\` (a Runner; default: runAgent's,
+  whose MultiModelProvider sends ollama/... models to Ollama).
 
   --concurrency N    runs executed at once (default 1)
   --lease-ms N       lease length in ms (default 30000)

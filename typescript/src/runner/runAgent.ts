@@ -32,12 +32,19 @@ export type RunAgentInput<TContext, TAgent extends Agent<any, any>> =
 
 let sharedRunner: Runner | undefined;
 
+/**
+ * The runner of a call that names none (`runAgent`, `RunWorker`): model names
+ * with a prefix (`ollama/llama3`) choose their backend through `MultiModelProvider`.
+ */
+export function defaultRunner(): Runner {
+  sharedRunner ??= new Runner({ modelProvider: new MultiModelProvider() });
+  return sharedRunner;
+}
+
 function runnerFor(options: { runner?: Runner; modelProvider?: ModelProvider }): Runner {
   if (options.runner) return options.runner;
   if (options.modelProvider) return new Runner({ modelProvider: options.modelProvider });
-  // Model names with a prefix (`ollama/llama3`) choose their backend.
-  sharedRunner ??= new Runner({ modelProvider: new MultiModelProvider() });
-  return sharedRunner;
+  return defaultRunner();
 }
 
 /**

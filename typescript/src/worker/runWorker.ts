@@ -5,17 +5,21 @@
  * them from their journal under its lease.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { Agent, Runner, type Handoff } from '@openai/agents';
+import { Agent, type Handoff, type Runner } from '@openai/agents';
 import { DatabaseHandle, type StoreOptions } from '../store/connect.js';
 import { DurableSession } from '../session/durableSession.js';
 import { executeDurably } from '../durable/durableRun.js';
 import { graphFingerprint } from '../durable/graphFingerprint.js';
 import { checkLeaseMs, newLeaseOwner } from '../durable/runLease.js';
+import { defaultRunner } from '../runner/runAgent.js';
 
 export interface RunWorkerOptions extends StoreOptions {
   /** The starting agents whose runs this worker can resume (with every agent they hand off to). */
   agents: Agent<any, any>[];
-  /** Runs the agents (model provider, tracing, …); a default `Runner` otherwise. */
+  /**
+   * Runs the agents (model provider, tracing, …); by default `runAgent`'s runner, whose
+   * `MultiModelProvider` sends `ollama/llama3` to Ollama.
+   */
   runner?: Runner;
   /** How many runs execute at once (default 1). */
   concurrency?: number;
@@ -125,7 +129,7 @@ export class RunWorker {
       throw new TypeError('RunWorker: agents must be a non-empty array of Agents (the starting agents of the runs to resume).');
     }
     this.agents = agentsByGraph(options.agents);
-    this.runner = options.runner ?? new Runner();
+    this.runner = options.runner ?? defaultRunner();
     this.concurrency = wholeNumber('concurrency', options.concurrency, 1, 1);
     this.leaseMs = checkLeaseMs(options.leaseMs);
     this.pollMs = wholeNumber('pollMs', options.pollMs, 1000, 1);

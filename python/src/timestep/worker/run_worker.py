@@ -21,6 +21,7 @@ from agents import Agent, RunConfig
 from ..durable.durable_run import DurableOptions, LeaseHolder, execute_durably
 from ..durable.graph_fingerprint import graph_fingerprint, reachable_agents
 from ..durable.run_lease import check_lease_ms, new_lease_owner
+from ..models.multi_model_provider import MultiModelProvider
 from ..session.durable_session import DurableSession
 from ..store.connect import DatabaseHandle, StoreOptions
 
@@ -114,8 +115,10 @@ class RunWorker:
     ) -> None:
         """``agents``: the starting agents whose runs this worker resumes (with every agent they hand off to).
 
-        ``run_config`` runs them (model provider, tracing, ...); store options as
-        ``StoreOptions``; ``on_event`` receives each event (default: one JSON line on stdout).
+        ``run_config`` runs them (model provider, tracing, ...); without one, as in ``run_agent``,
+        models are resolved by a ``MultiModelProvider`` (``ollama/llama3`` goes to Ollama) that
+        the worker creates for each ``run`` / ``run_once`` and closes when it returns. Store
+        options as ``StoreOptions``; ``on_event`` receives each event (default: one JSON line on stdout).
         """
         if isinstance(agents, Agent | str) or not agents or not all(isinstance(a, Agent) for a in agents):
             raise TypeError("RunWorker: agents must be a non-empty list of Agents (the starting agents of the runs to resume).")
@@ -143,6 +146,7 @@ class RunWorker:
         When ``stop`` is set it stops claiming, waits for the runs in flight, and returns.
         """
         stop = stop or asyncio.Event()
+        run_config, owned = self._run_config_for_call()
         handle = self._new_handle()
         self._emit({"event": "started"})
         in_flight: set[asyncio.Task[None]] = set()
@@ -154,7 +158,7 @@ class RunWorker:
                     continue
                 claimed = await self._claim_logged(handle)
                 if claimed is not None:
-                    task = asyncio.ensure_future(self._execute(claimed))
+                    task = asyncio.ensure_future(self._execute(claimed, run_config))
                     in_flight.add(task)
                     task.add_done_callback(in_flight.discard)
                     continue
@@ -166,7 +170,11 @@ class RunWorker:
             stopped.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await stopped
-            await handle.close()
+            try:
+                await handle.close()
+            finally:
+                if owned is not None:
+                    await owned.aclose()
             self._emit({"event": "stopped"})
 
     async def run_once(self) -> str | None:
@@ -178,8 +186,21 @@ class RunWorker:
             await handle.close()
         if claimed is None:
             return None
-        await self._execute(claimed)
+        run_config, owned = self._run_config_for_call()
+        try:
+            await self._execute(claimed, run_config)
+        finally:
+            if owned is not None:
+                await owned.aclose()
         return claimed.run_id
+
+    def _run_config_for_call(self) -> tuple[RunConfig, MultiModelProvider | None]:
+        """The run config of the runs of one ``run`` / ``run_once``, and the provider to close after them, if the worker owns it."""
+        if self._run_config is not None:
+            return self._run_config, None
+        # run_agent's default; the SDK's own default provider would send "ollama/llama3" to OpenAI.
+        owned = MultiModelProvider()
+        return RunConfig(model_provider=owned), owned
 
     def _new_handle(self) -> DatabaseHandle:
         return DatabaseHandle(self.__store, f"RunWorker {self.worker_id}")
@@ -211,7 +232,7 @@ class RunWorker:
         self._emit({"event": "claimed", "run_id": run.run_id, "attempt": run.attempts})
         return run
 
-    async def _execute(self, run: _ClaimedRun) -> None:
+    async def _execute(self, run: _ClaimedRun, run_config: RunConfig) -> None:
         """Resumes a claimed run as a direct call with ``[]`` would, under the claimed lease. Never raises."""
         store = self.__store
         session = (
@@ -233,7 +254,7 @@ class RunWorker:
             durable = DurableOptions(
                 run.run_id, store.connection_string, store.use_pglite, store.pglite_path, store.timeout_ms, self._lease_ms
             )
-            options: dict[str, Any] = {"run_config": self._run_config} if self._run_config is not None else {}
+            options: dict[str, Any] = {"run_config": run_config}
             lease = LeaseHolder(self.worker_id, self._lease_ms, claimed=True)
             result = await execute_durably(agent, [], session, False, options, durable, lease)
             self._emit({"event": "interrupted" if result.interruptions else "finished", "run_id": run.run_id})
