@@ -21,7 +21,7 @@ export { MultiModelProvider, type MultiModelProviderOptions } from './models/mul
 export { MultiModelProviderMap } from './models/multiModelProviderMap.js';
 export { OllamaModelProvider, type OllamaModelProviderOptions } from './models/ollama/ollamaModelProvider.js';
 export { OllamaModel, type OllamaModelOptions } from './models/ollama/ollamaModel.js';
-export { UnknownModelPrefixError, OllamaConnectionError } from './models/errors.js';
+export { UnknownModelPrefixError, EmptyModelNameError, OllamaConnectionError } from './models/errors.js';
 export { submitRun, type DurableOptions } from './durable/durableRun.js';
 export { RunWorker, type RunWorkerOptions, type RunWorkerEvent } from './worker/runWorker.js';
 export { idempotent } from './durable/journalingTools.js';

@@ -11,6 +11,7 @@ from openai import AsyncOpenAI
 
 from timestep.errors import TimestepError
 from timestep.models import (
+    EmptyModelNameError,
     MultiModelProvider,
     MultiModelProviderMap,
     OllamaModel,
@@ -159,4 +160,36 @@ def test_cloud_models_need_an_api_key() -> None:
 
 def test_ollama_has_no_default_model() -> None:
     with pytest.raises(UserError, match='Ollama has no default model: name one, e.g. "ollama/llama3.2".'):
-        MultiModelProvider().get_model("ollama/")
+        OllamaModelProvider().get_model(None)
+
+
+def test_a_known_prefix_with_no_model_name_after_it_is_a_typed_error_for_every_prefix() -> None:
+    custom = RecordingProvider()
+    provider_map = MultiModelProviderMap()
+    provider_map.add_provider("custom", custom)
+    provider = MultiModelProvider(provider_map=provider_map)
+    # f"openai/{model}" with model empty: not the SDK's default model.
+    with pytest.raises(EmptyModelNameError) as raised:
+        provider.get_model("openai/")
+    error = raised.value
+    assert isinstance(error, TimestepError)
+    assert (error.model_name, error.prefix) == ("openai/", "openai")
+    assert str(error) == (
+        'The model name "openai/" names no model after its prefix "openai/" (is a variable in it empty?); '
+        'name one, e.g. "openai/gpt-4.1".'
+    )
+    with pytest.raises(EmptyModelNameError, match=r'e\.g\. "ollama/llama3\.2"') as ollama:
+        provider.get_model("ollama/")
+    assert ollama.value.prefix == "ollama"
+    with pytest.raises(EmptyModelNameError) as mine:
+        provider.get_model("custom/")
+    assert mine.value.prefix == "custom"
+    assert custom.requested == [], "the custom provider was not asked"
+    # The prefix is checked first; a bare name and no name at all still work.
+    with pytest.raises(UnknownModelPrefixError):
+        provider.get_model("mistral/")
+    with pytest.raises(UnknownModelPrefixError):
+        provider.get_model("/")
+    assert isinstance(provider.get_model("gpt-4.1"), OpenAIResponsesModel)
+    assert isinstance(provider.get_model(None), OpenAIResponsesModel)
+    assert isinstance(provider.get_model(""), OpenAIResponsesModel)

@@ -22,6 +22,30 @@ export class UnknownModelPrefixError extends TimestepError {
   }
 }
 
+/**
+ * A model name has a known prefix but nothing after it (`openai/`, `ollama/`),
+ * as a template such as `openai/${MODEL}` gives when its variable is empty.
+ */
+export class EmptyModelNameError extends TimestepError {
+  constructor(
+    /** The model name as given, e.g. `openai/`. */
+    readonly modelName: string,
+    /** The prefix before the `/`, e.g. `openai`. */
+    readonly prefix: string,
+  ) {
+    super(
+      `The model name "${modelName}" names no model after its prefix "${prefix}/" (is a variable in it empty?); ` +
+        `name one, e.g. "${prefix}/${exampleModel(prefix)}".`,
+    );
+  }
+}
+
+function exampleModel(prefix: string): string {
+  if (prefix === 'openai') return 'gpt-4.1';
+  if (prefix === 'ollama') return 'llama3.2';
+  return '<model>';
+}
+
 /** The Ollama server could not be reached (down, wrong host, DNS or TLS failure). */
 export class OllamaConnectionError extends TimestepError {
   constructor(

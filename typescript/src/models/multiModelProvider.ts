@@ -1,5 +1,5 @@
 import { OpenAIProvider, type Model, type ModelProvider, type OpenAIClient } from '@openai/agents';
-import { UnknownModelPrefixError } from './errors.js';
+import { EmptyModelNameError, UnknownModelPrefixError } from './errors.js';
 import { MultiModelProviderMap } from './multiModelProviderMap.js';
 import { OllamaModelProvider } from './ollama/ollamaModelProvider.js';
 
@@ -71,7 +71,8 @@ export class MultiModelProvider implements ModelProvider {
   /**
    * The model for `modelName`; without a name, OpenAI's default model.
    * Throws `UnknownModelPrefixError` when the prefix is neither in the
-   * provider map nor `openai` or `ollama`.
+   * provider map nor `openai` or `ollama`, and `EmptyModelNameError` when
+   * nothing follows a known prefix (`openai/`).
    */
   async getModel(modelName?: string): Promise<Model> {
     if (!modelName) return this.#openai().getModel(modelName);
@@ -82,10 +83,12 @@ export class MultiModelProvider implements ModelProvider {
     const name = modelName.slice(slash + 1);
     // An empty prefix ("/gpt-4.1") is not a valid map key; it ends in the unknown-prefix error.
     const custom = prefix === '' ? undefined : this.#providerMap.getProvider(prefix);
+    const known = custom !== undefined || prefix === OPENAI_PREFIX || prefix === OLLAMA_PREFIX;
+    if (!known) throw new UnknownModelPrefixError(modelName, prefix, this.#knownPrefixes());
+    // "openai/" would be the SDK's default model, "ollama/" an error: both are a name left out.
+    if (name === '') throw new EmptyModelNameError(modelName, prefix);
     if (custom) return custom.getModel(name);
-    if (prefix === OPENAI_PREFIX) return this.#openai().getModel(name);
-    if (prefix === OLLAMA_PREFIX) return this.#ollama().getModel(name);
-    throw new UnknownModelPrefixError(modelName, prefix, this.#knownPrefixes());
+    return prefix === OPENAI_PREFIX ? this.#openai().getModel(name) : this.#ollama().getModel(name);
   }
 
   #knownPrefixes(): string[] {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent, Runner, setTracingDisabled, type Model, type ModelProvider } from '@openai/agents';
 import { startModelServer, type ModelServer } from '../../../testing/model-server/server.mjs';
 import { TimestepError } from '../../src/errors.js';
-import { UnknownModelPrefixError } from '../../src/models/errors.js';
+import { EmptyModelNameError, UnknownModelPrefixError } from '../../src/models/errors.js';
 import { MultiModelProvider } from '../../src/models/multiModelProvider.js';
 import { MultiModelProviderMap } from '../../src/models/multiModelProviderMap.js';
 import { OllamaModel } from '../../src/models/ollama/ollamaModel.js';
@@ -78,6 +78,34 @@ describe('MultiModelProvider routing', () => {
       return true;
     });
     await assert.rejects(provider.getModel('/gpt-4.1'), UnknownModelPrefixError);
+  });
+
+  test('a known prefix with no model name after it is a typed error, for every prefix', async () => {
+    const custom = recordingProvider();
+    const map = new MultiModelProviderMap();
+    map.addProvider('custom', custom);
+    const provider = new MultiModelProvider({ providerMap: map, openaiApiKey: 'test' });
+    // `openai/${MODEL}` with MODEL unset: not the SDK's default model.
+    await assert.rejects(provider.getModel('openai/'), (error: unknown) => {
+      assert.ok(error instanceof EmptyModelNameError);
+      assert.ok(error instanceof TimestepError);
+      assert.equal(error.modelName, 'openai/');
+      assert.equal(error.prefix, 'openai');
+      assert.equal(
+        error.message,
+        'The model name "openai/" names no model after its prefix "openai/" (is a variable in it empty?); name one, e.g. "openai/gpt-4.1".',
+      );
+      return true;
+    });
+    await assert.rejects(provider.getModel('ollama/'), { name: 'EmptyModelNameError', prefix: 'ollama', message: /e\.g\. "ollama\/llama3\.2"/ });
+    await assert.rejects(provider.getModel('custom/'), { name: 'EmptyModelNameError', prefix: 'custom' });
+    assert.deepEqual(custom.names, [], 'the custom provider was not asked');
+    // The prefix is checked first; a bare name and no name at all still work.
+    await assert.rejects(provider.getModel('mistral/'), UnknownModelPrefixError);
+    await assert.rejects(provider.getModel('/'), UnknownModelPrefixError);
+    assert.equal(await provider.getModel('gpt-4.1'), await provider.getModel('openai/gpt-4.1'));
+    assert.ok(await provider.getModel(undefined));
+    assert.ok(await provider.getModel(''));
   });
 
   test('providers and their models are created once and reused', async () => {

@@ -25,6 +25,27 @@ class UnknownModelPrefixError(TimestepError):
         """Every prefix that would have been accepted."""
 
 
+class EmptyModelNameError(TimestepError):
+    """A model name has a known prefix but nothing after it (``openai/``, ``ollama/``).
+
+    As a template such as ``f"openai/{model}"`` gives when its variable is empty.
+    """
+
+    def __init__(self, model_name: str, prefix: str) -> None:
+        super().__init__(
+            f'The model name "{model_name}" names no model after its prefix "{prefix}/" (is a variable in it empty?); '
+            f'name one, e.g. "{prefix}/{_example_model(prefix)}".'
+        )
+        self.model_name = model_name
+        """The model name as given, e.g. ``openai/``."""
+        self.prefix = prefix
+        """The prefix before the ``/``, e.g. ``openai``."""
+
+
+def _example_model(prefix: str) -> str:
+    return {"openai": "gpt-4.1", "ollama": "llama3.2"}.get(prefix, "<model>")
+
+
 class OllamaConnectionError(TimestepError):
     """The Ollama server could not be reached (down, wrong host, DNS or TLS failure)."""
 

@@ -6,7 +6,7 @@ from agents.models.interface import Model, ModelProvider
 from agents.models.openai_provider import OpenAIProvider
 from openai import AsyncOpenAI
 
-from .errors import UnknownModelPrefixError
+from .errors import EmptyModelNameError, UnknownModelPrefixError
 from .multi_model_provider_map import MultiModelProviderMap
 from .ollama.ollama_model_provider import OllamaModelProvider
 
@@ -79,7 +79,8 @@ class MultiModelProvider(ModelProvider):
         """The model for ``model_name``; without a name, OpenAI's default model.
 
         Raises ``UnknownModelPrefixError`` when the prefix is neither in the provider map
-        nor ``openai`` or ``ollama``.
+        nor ``openai`` or ``ollama``, and ``EmptyModelNameError`` when nothing follows a
+        known prefix (``openai/``).
         """
         if not model_name:
             return self._openai().get_model(None)
@@ -88,13 +89,14 @@ class MultiModelProvider(ModelProvider):
             return self._openai().get_model(model_name)
         # An empty prefix ("/gpt-4.1") is not a valid map key; it ends in the unknown-prefix error.
         custom = self.provider_map.get_provider(prefix) if prefix else None
+        if custom is None and prefix not in (_OPENAI_PREFIX, _OLLAMA_PREFIX):
+            raise UnknownModelPrefixError(model_name, prefix, self._known_prefixes())
+        # "openai/" would be the SDK's default model, "ollama/" an error: both are a name left out.
+        if not name:
+            raise EmptyModelNameError(model_name, prefix)
         if custom is not None:
             return custom.get_model(name)
-        if prefix == _OPENAI_PREFIX:
-            return self._openai().get_model(name)
-        if prefix == _OLLAMA_PREFIX:
-            return self._ollama().get_model(name)
-        raise UnknownModelPrefixError(model_name, prefix, self._known_prefixes())
+        return self._openai().get_model(name) if prefix == _OPENAI_PREFIX else self._ollama().get_model(name)
 
     async def aclose(self) -> None:
         """Closes the built-in providers this object created and the providers in its map."""
