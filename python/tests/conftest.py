@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -15,7 +13,8 @@ from typing import Any
 import psycopg
 import pytest
 from agents import set_tracing_disabled
-from store_support import CLI, REPO, Sql, stop_embedded_server
+from model_server_support import scripted_server
+from store_support import CLI, Sql, stop_embedded_server
 
 from timestep.store.embedded_server import EmbeddedServer
 
@@ -38,43 +37,22 @@ def postgres_url() -> str:
     return url
 
 
-def _scripted_server(scenario: str, extra_env: dict[str, str]) -> Iterator[str]:
-    """Runs the scripted model server on ``scenario``; the SDKs reach it through the environment."""
-    server = subprocess.Popen(
-        ["node", str(REPO / "testing/model-server/server.mjs"), "--scenario",
-         str(REPO / "spec/scenarios" / f"{scenario}.json")],
-        stdin=subprocess.PIPE,  # the server exits when this pipe closes
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stdout is not None and server.stdin is not None
-    url = json.loads(server.stdout.readline())["url"]
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("OPENAI_BASE_URL", f"{url}/v1")
-        env.setenv("OPENAI_API_KEY", "test")
-        for name, value in extra_env.items():
-            env.setenv(name, value)
-        yield url
-    server.stdin.close()
-    server.wait()
-
-
 @pytest.fixture(scope="session")
 def model_server() -> Iterator[str]:
     """The scripted model server on the reference scenario."""
-    yield from _scripted_server("reference-eight-turns", {"OPENAI_AGENTS_DISABLE_TRACING": "1"})
+    yield from scripted_server("reference-eight-turns", {"OPENAI_AGENTS_DISABLE_TRACING": "1"})
 
 
 @pytest.fixture(scope="module")
 def stepper_server() -> Iterator[str]:
     """The scripted model server on the durable runs' twenty-step scenario."""
-    yield from _scripted_server("durable-twenty-steps", {"OPENAI_AGENTS_DISABLE_TRACING": "1"})
+    yield from scripted_server("durable-twenty-steps", {"OPENAI_AGENTS_DISABLE_TRACING": "1"})
 
 
 @pytest.fixture(scope="module")
 def vectors_server() -> Iterator[str]:
     """The scripted model server on the portable-vectors scenario (tracing left as configured: vectors carry traces)."""
-    yield from _scripted_server("portable-vectors", {})
+    yield from scripted_server("portable-vectors", {})
 
 
 @pytest.fixture(scope="session")

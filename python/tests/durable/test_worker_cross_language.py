@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 from agents import Agent, function_tool
-from conftest import _scripted_server
 from durable.durable_support import stored_journal
+from model_server_support import scripted_server
 from store_support import Sql, run_typescript, store_argument
 
 from timestep import DurableSession, RunWorker, RunWorkerEvent, graph_fingerprint
@@ -25,7 +25,7 @@ from timestep import DurableSession, RunWorker, RunWorkerEvent, graph_fingerprin
 
 @pytest.fixture(scope="module")
 def fleet_server() -> Iterator[str]:
-    yield from _scripted_server("worker-fleet", {"OPENAI_AGENTS_DISABLE_TRACING": "1"})
+    yield from scripted_server("worker-fleet", {"OPENAI_AGENTS_DISABLE_TRACING": "1"})
 
 
 INSTRUCTIONS = "You are the Fleet Agent. Record two steps with record_effect, then report."

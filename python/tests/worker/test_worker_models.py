@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from agents import Agent
-from store_support import REPO
+from model_server_support import scripted_server
 
 from timestep import DurableOptions, DurableSession, RunWorker, RunWorkerEvent, run_agent, submit_run
 
@@ -31,24 +31,7 @@ HERE = Path(__file__).parent
 def echo_server() -> Iterator[str]:
     """The scripted model server on the echo scenario; OpenAI and Ollama are both pointed at it,
     so a run sent to OpenAI is logged instead of leaving the machine."""
-    server = subprocess.Popen(
-        ["node", str(REPO / "testing/model-server/server.mjs"), "--scenario", str(REPO / "spec/scenarios/echo.json")],
-        stdin=subprocess.PIPE,  # the server exits when this pipe closes
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stdout is not None and server.stdin is not None
-    url = json.loads(server.stdout.readline())["url"]
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("OPENAI_BASE_URL", f"{url}/v1")
-        env.setenv("OPENAI_API_KEY", "test")
-        env.setenv("OLLAMA_HOST", url)
-        env.delenv("OLLAMA_API_KEY", raising=False)
-        env.setenv("OPENAI_AGENTS_DISABLE_TRACING", "1")
-        yield url
-    server.stdin.close()
-    server.wait()
-    server.stdout.close()
+    yield from scripted_server("echo", {"OPENAI_AGENTS_DISABLE_TRACING": "1"}, ollama=True)
 
 
 def sent(server: str) -> list[tuple[str, str]]:

@@ -5,14 +5,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { DurableSession, RunWorker, runAgent, submitRun, type RunWorkerEvent } from '../../src/index.js';
 import type { StoreOptions } from '../../src/store/connect.js';
 import { REPO_ROOT, freshAppDirectory, useScriptedOpenAI } from '../support/environment.js';
+import { runWorkerCli } from '../support/workerCli.js';
 import { childEnv, createScratchDatabase } from '../fixtures/helpers.js';
 import type { ModelServer } from '../../../testing/model-server/server.mjs';
 import { MODEL_CALLS, STEPS, STEPPER_INPUT, stepAgent, stepCounts } from '../durable/stepAgent.js';
@@ -135,22 +135,9 @@ for (const backend of stores()) {
       const runId = `cli-worker-${randomUUID()}`;
       const file = join(freshAppDirectory(), 'effects.txt');
       await submitRun(stepAgent({ effectsFile: file }), STEPPER_INPUT, null, { runId, ...store }, { maxTurns: 30 });
-      const child = spawn(process.execPath, ['--import', 'tsx', CLI_SOURCE, 'worker', '--agents', AGENTS_MODULE, '--poll-ms', '50'], {
-        cwd: join(REPO_ROOT, 'typescript'),
-        env: { ...backend.env(), STEPPER_EFFECTS_FILE: file },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr!.on('data', (chunk) => (stderr += chunk));
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      const events: RunWorkerEvent[] = [];
-      createInterface({ input: child.stdout! }).on('line', (text) => {
-        const event = JSON.parse(text) as RunWorkerEvent;
-        events.push(event);
-        // Stopped while the run is in flight: the run still finishes before the worker exits.
-        if (event.event === 'claimed') child.kill('SIGTERM');
-      });
-      assert.equal(await exited, 0, stderr);
+      // Stopped while the run is in flight: the run still finishes before the worker exits.
+      const { code, stderr, events } = await runWorkerCli(AGENTS_MODULE, { ...backend.env(), STEPPER_EFFECTS_FILE: file }, (event) => event.event === 'claimed');
+      assert.equal(code, 0, stderr);
       assert.deepEqual(
         events.map((event) => [event.event, 'run_id' in event ? event.run_id : null]),
         [['started', null], ['claimed', runId], ['finished', runId], ['stopped', null]],

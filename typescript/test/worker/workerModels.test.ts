@@ -5,17 +5,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Agent } from '@openai/agents';
 import { DurableSession, RunWorker, runAgent, submitRun, type RunWorkerEvent } from '../../src/index.js';
 import { REPO_ROOT, freshAppDirectory, testDatabaseUrl, useScriptedOpenAI } from '../support/environment.js';
 import { childEnv } from '../fixtures/helpers.js';
+import { runWorkerCli } from '../support/workerCli.js';
 import type { ModelServer } from '../../../testing/model-server/server.mjs';
 
-const CLI_SOURCE = join(REPO_ROOT, 'typescript/src/cli/main.ts');
 const AGENTS_MODULE = join(REPO_ROOT, 'typescript/test/worker/ollamaAgents.ts');
 
 let server: ModelServer;
@@ -65,26 +63,14 @@ describe('workers route models through MultiModelProvider by default', () => {
     await submitRun(ollamaAgent(name), 'Say hello', null, { runId, ...store }, { maxTurns: 5 });
     const first = server.requests.length;
 
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI_SOURCE, 'worker', '--agents', AGENTS_MODULE, '--poll-ms', '50'], {
-      cwd: join(REPO_ROOT, 'typescript'),
-      env: childEnv({
-        TIMESTEP_HOME: freshAppDirectory(),
-        TIMESTEP_DB_URL: store.connectionString,
-        WORKER_AGENT_NAME: name,
-        OPENAI_AGENTS_DISABLE_TRACING: '1',
-      }),
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const env = childEnv({
+      TIMESTEP_HOME: freshAppDirectory(),
+      TIMESTEP_DB_URL: store.connectionString,
+      WORKER_AGENT_NAME: name,
+      OPENAI_AGENTS_DISABLE_TRACING: '1',
     });
-    let stderr = '';
-    child.stderr!.on('data', (chunk) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const events: RunWorkerEvent[] = [];
-    createInterface({ input: child.stdout! }).on('line', (text) => {
-      const event = JSON.parse(text) as RunWorkerEvent;
-      events.push(event);
-      if (event.event === 'finished' || event.event === 'failed') child.kill('SIGTERM');
-    });
-    assert.equal(await exited, 0, stderr);
+    const { code, stderr, events } = await runWorkerCli(AGENTS_MODULE, env, (event) => event.event === 'finished' || event.event === 'failed');
+    assert.equal(code, 0, stderr);
     assert.deepEqual(
       events.map((event) => [event.event, 'run_id' in event ? event.run_id : null]),
       [['started', null], ['claimed', runId], ['finished', runId], ['stopped', null]],
