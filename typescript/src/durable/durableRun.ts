@@ -300,6 +300,14 @@ export async function executeDurably(
     await renewal?.stop();
     renewal = undefined;
   };
+  // This process drives the run until its end is recorded (ownerIsGone): the renewal stops last.
+  const failed = async (failedJournal: RunJournal | undefined, error: unknown) => {
+    try {
+      await markFailed(failedJournal, error, lease.owner);
+    } finally {
+      await stopRenewing();
+    }
+  };
   try {
     const db = await handle.get();
     let segmentInput = input;
@@ -340,20 +348,13 @@ export async function executeDurably(
       const finish = async (result: RunResult<any, any> | StreamedRunResult<any, any>) => {
         const outcome = result.interruptions.length > 0 ? ('interrupted' as const) : ('finished' as const);
         const ending = plan.ended ? null : { segment: plan.segment, outcome };
-        // This process drives the run until its end is recorded (ownerIsGone).
         try {
           await opened.end(outcome, pendingApprovalsOf(result), lease.owner, ending);
         } finally {
           await stopRenewing();
         }
       };
-      const fail = async (error: unknown) => {
-        try {
-          await markFailed(opened, error, lease.owner);
-        } finally {
-          await stopRenewing();
-        }
-      };
+      const fail = (error: unknown) => failed(opened, error);
       if (streamed) {
         const result = await journaling.run(graph, runInput, { ...runOptions, stream: true });
         streamSegments.set(result, plan.segment);
@@ -385,11 +386,7 @@ export async function executeDurably(
     // A journal write that failed inside a tool reaches here wrapped by the SDK (UserError,
     // ModelBehaviorError): raise what really stopped the run.
     const failure = journal?.failure ?? error;
-    try {
-      await markFailed(journal, failure, lease.owner);
-    } finally {
-      await stopRenewing();
-    }
+    await failed(journal, failure);
     await handle.close();
     throw failure;
   }

@@ -308,6 +308,13 @@ async def execute_durably(
             await renewal.stop()
             renewal = None
 
+    async def failed(failed_journal: RunJournal | None, error: BaseException | None) -> None:
+        # This process drives the run until its end is recorded (owner_is_gone): the renewal stops last.
+        try:
+            await _mark_failed(failed_journal, error, lease.owner)
+        finally:
+            await stop_renewing()
+
     try:
         db = await handle.get()
         segment_input = input
@@ -353,11 +360,8 @@ async def execute_durably(
                 finally:
                     await stop_renewing()
 
-            async def fail(error: BaseException | None, opened: RunJournal = journal, owner: str = lease.owner) -> None:
-                try:
-                    await _mark_failed(opened, error, owner)
-                finally:
-                    await stop_renewing()
+            async def fail(error: BaseException | None, opened: RunJournal = journal) -> None:
+                await failed(opened, error)
 
             if streamed:
                 streaming = Runner.run_streamed(graph, run_input, session=run_session, **run_options)
@@ -381,11 +385,8 @@ async def execute_durably(
         # A journal write that failed inside a tool reaches here wrapped by the SDK (UserError):
         # raise what really stopped the run (e.g. DurableRunConflictError).
         failure = journal.failure if journal is not None else None
-        try:
-            if lease.claimed:  # a call refused before it held the lease changes nothing
-                await _mark_failed(journal, failure or error, lease.owner)
-        finally:
-            await stop_renewing()
+        # A call refused before it held the lease changes nothing.
+        await failed(journal if lease.claimed else None, failure or error)
         await handle.close()
         if failure is not None and failure is not error:
             raise failure from error
