@@ -1,5 +1,5 @@
 """A model response as a journal body and back, in this version's trimmed form and in earlier versions' forms,
-and replayed with this SDK's handoff names."""
+and replayed with this SDK's tool names."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from agents.items import ModelResponse
 from agents.usage import Usage, deserialize_usage
 from openai.types.responses import ResponseFunctionToolCall
 
-from timestep.durable.journaled_response import response_from_journal, response_to_journal, with_own_handoff_names
+from timestep.durable.journaled_response import response_from_journal, response_to_journal, with_own_tool_names
 
 CALL = {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "record_step", "arguments": '{"step":1}', "status": "completed"}
 
@@ -62,18 +62,16 @@ def test_a_handoff_call_in_the_other_sdks_spelling_takes_this_sdks_name() -> Non
     billing = handoff(Agent(name="Billing Desk"))
 
     @function_tool
-    def transfertobillingdesk() -> str:
-        """A function tool whose name folds like the handoff's."""
+    def record_step() -> str:
+        """A function tool the request offers."""
         return ""
 
-    replayed = with_own_handoff_names(
-        _calls_named("transfer_to_Billing_Desk", "record_step", "transfertobillingdesk"), [transfertobillingdesk], [billing]
-    )
+    replayed = with_own_tool_names(_calls_named("transfer_to_Billing_Desk", "record_step"), [record_step], [billing])
     # Only a name the request does not offer is renamed.
-    assert [call.name for call in replayed.output] == ["transfer_to_billing_desk", "record_step", "transfertobillingdesk"]  # type: ignore[union-attr]
+    assert [call.name for call in replayed.output] == ["transfer_to_billing_desk", "record_step"]  # type: ignore[union-attr]
 
 
-def test_a_name_that_folds_like_two_handoffs_is_left_as_it_is() -> None:
+def test_a_name_that_folds_like_two_offered_names_is_left_as_it_is() -> None:
     handoffs = [handoff(Agent(name="Billing Desk")), handoff(Agent(name="billing-desk"), tool_name_override="transfer_to_billing__desk")]
-    replayed = with_own_handoff_names(_calls_named("transfer_to_Billing_Desk"), [], handoffs)
+    replayed = with_own_tool_names(_calls_named("transfer_to_Billing_Desk"), [], handoffs)
     assert [call.name for call in replayed.output] == ["transfer_to_Billing_Desk"]  # type: ignore[union-attr]

@@ -77,19 +77,23 @@ export function responseFromJournal(body: ModelResponseBody): ModelResponse {
 const folded = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 /**
- * A replayed response with its handoff calls named as this SDK names them.
- * The SDKs spell a handoff's default tool differently (`transfer_to_Billing_Desk`
- * in JS, `transfer_to_billing_desk` in Python), so a response the other language
- * journaled asks for a tool this SDK would not find. A call whose name the
- * request does not offer takes the name of the one handoff it equals folded
- * (lowercased, non-alphanumerics dropped), as the portable run state does.
+ * A replayed response with its calls named as this SDK names their tools.
+ * The SDKs spell default tool names differently: a handoff's
+ * (`transfer_to_Billing_Desk` in JS, `transfer_to_billing_desk` in Python) and
+ * an agent used as a tool (`Billing_Desk`, `billing_desk`). So a response the
+ * other language journaled may ask for a tool this SDK would not find: a call
+ * whose name the request does not offer takes the name of the one offered tool
+ * or handoff it equals folded (lowercased, non-alphanumerics dropped), as the
+ * portable run state does for handoffs.
  */
-export function withOwnHandoffNames(response: ModelResponse, request: ModelRequest): ModelResponse {
-  const handoffNames = request.handoffs.map((handoff) => handoff.toolName);
-  const offered = new Set([...handoffNames, ...request.tools.map((tool) => ('name' in tool ? tool.name : undefined))]);
+export function withOwnToolNames(response: ModelResponse, request: ModelRequest): ModelResponse {
+  const offered = [
+    ...request.handoffs.map((handoff) => handoff.toolName),
+    ...request.tools.flatMap((tool) => ('name' in tool ? [tool.name] : [])),
+  ];
   const ownName = (name: string) => {
-    if (offered.has(name)) return name;
-    const matches = handoffNames.filter((handoffName) => folded(handoffName) === folded(name));
+    if (offered.includes(name)) return name;
+    const matches = offered.filter((offeredName) => folded(offeredName) === folded(name));
     return matches.length === 1 ? matches[0] : name;
   };
   return {

@@ -7,7 +7,7 @@ import {
   type ModelRetryAdviceRequest,
   type StreamEvent,
 } from '@openai/agents';
-import { withOwnHandoffNames } from './journaledResponse.js';
+import { withOwnToolNames } from './journaledResponse.js';
 import type { RunReplay } from './runReplay.js';
 
 function inputItemCount(request: ModelRequest): number {
@@ -77,7 +77,7 @@ export class JournalingModel implements Model {
   async getResponse(request: ModelRequest): Promise<ModelResponse> {
     const inputItems = inputItemCount(request);
     const recorded = this.replay.replayResponse(inputItems);
-    if (recorded) return withOwnHandoffNames(recorded, request);
+    if (recorded) return withOwnToolNames(recorded, request);
     const response = await this.inner.getResponse(request);
     await this.replay.recordResponse(response, inputItems);
     return response;
@@ -88,7 +88,7 @@ export class JournalingModel implements Model {
     const recorded = this.replay.replayResponse(inputItems);
     if (recorded) {
       // A replayed call has no deltas: the run only needs the finished response.
-      const event = responseDoneEvent(withOwnHandoffNames(recorded, request));
+      const event = responseDoneEvent(withOwnToolNames(recorded, request));
       replayedEvents.add(event);
       yield event;
       return;

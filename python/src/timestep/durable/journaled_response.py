@@ -93,24 +93,23 @@ def _folded(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
-def with_own_handoff_names(
-    response: ModelResponse, tools: Sequence[Tool], handoffs: Sequence[Handoff[Any, Any]]
-) -> ModelResponse:
-    """A replayed response with its handoff calls named as this SDK names them.
+def with_own_tool_names(response: ModelResponse, tools: Sequence[Tool], handoffs: Sequence[Handoff[Any, Any]]) -> ModelResponse:
+    """A replayed response with its calls named as this SDK names their tools.
 
-    The SDKs spell a handoff's default tool differently (``transfer_to_Billing_Desk``
-    in JS, ``transfer_to_billing_desk`` here), so a response the other language
-    journaled asks for a tool this SDK would not find. A call whose name the
-    request does not offer takes the name of the one handoff it equals folded
-    (lowercased, non-alphanumerics dropped), as the portable run state does.
+    The SDKs spell default tool names differently: a handoff's
+    (``transfer_to_Billing_Desk`` in JS, ``transfer_to_billing_desk`` here) and an
+    agent used as a tool (``Billing_Desk``, ``billing_desk``). So a response the
+    other language journaled may ask for a tool this SDK would not find: a call
+    whose name the request does not offer takes the name of the one offered tool
+    or handoff it equals folded (lowercased, non-alphanumerics dropped), as the
+    portable run state does for handoffs.
     """
-    handoff_names = [handoff.tool_name for handoff in handoffs]
-    offered = {*handoff_names, *(getattr(tool, "name", None) for tool in tools)}
+    offered = [handoff.tool_name for handoff in handoffs] + [name for tool in tools if isinstance(name := getattr(tool, "name", None), str)]
 
     def own_name(name: str) -> str:
         if name in offered:
             return name
-        matches = [handoff_name for handoff_name in handoff_names if _folded(handoff_name) == _folded(name)]
+        matches = [offered_name for offered_name in offered if _folded(offered_name) == _folded(name)]
         return matches[0] if len(matches) == 1 else name
 
     output = [

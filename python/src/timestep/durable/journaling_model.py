@@ -17,7 +17,7 @@ from openai.types.responses import Response, ResponseCompletedEvent, ResponseOut
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
 
-from .journaled_response import with_own_handoff_names
+from .journaled_response import with_own_tool_names
 from .run_replay import RunReplay
 
 
@@ -107,7 +107,7 @@ class JournalingModel(Model):
         input_items = _input_item_count(input)
         recorded = self._replay.replay_response(input_items)
         if recorded is not None:
-            return with_own_handoff_names(recorded, tools, handoffs)
+            return with_own_tool_names(recorded, tools, handoffs)
         response = await self._inner.get_response(
             system_instructions,
             input,
@@ -141,7 +141,7 @@ class JournalingModel(Model):
         recorded = self._replay.replay_response(input_items)
         if recorded is not None:
             # A replayed call has no deltas: the run only needs the finished response.
-            yield _completed_event(with_own_handoff_names(recorded, tools, handoffs))
+            yield _completed_event(with_own_tool_names(recorded, tools, handoffs))
             return
         streamed_output: list[TResponseOutputItem] = []
         async for event in self._inner.stream_response(
