@@ -75,6 +75,7 @@ export class JournalingModel implements Model {
   }
 
   async getResponse(request: ModelRequest): Promise<ModelResponse> {
+    if (this.replay.insideTool) return this.inner.getResponse(request);
     const inputItems = inputItemCount(request);
     const recorded = this.replay.replayResponse(inputItems);
     if (recorded) return withOwnToolNames(recorded, request);
@@ -84,6 +85,10 @@ export class JournalingModel implements Model {
   }
 
   async *getStreamedResponse(request: ModelRequest): AsyncIterable<StreamEvent> {
+    if (this.replay.insideTool) {
+      yield* this.inner.getStreamedResponse(request);
+      return;
+    }
     const inputItems = inputItemCount(request);
     const recorded = this.replay.replayResponse(inputItems);
     if (recorded) {

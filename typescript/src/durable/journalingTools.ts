@@ -62,7 +62,7 @@ export function journaledTool(tool: FunctionTool<any, any, any>, replay: RunRepl
       const recorded = replay.recordedResult(key);
       if (recorded) return recorded.output;
       await replay.toolStarted(key);
-      const output = asJson(await tool.invoke(runContext, input, details));
+      const output = asJson(await replay.runTool(() => tool.invoke(runContext, input, details)));
       await replay.toolFinished(key, output === undefined ? {} : { output });
       return output;
     },

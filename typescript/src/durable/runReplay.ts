@@ -1,7 +1,13 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ModelResponse } from '@openai/agents';
 import type { ModelResponseBody, RunJournal, ToolResultBody } from './journal.js';
 import { DurableRunDivergedError } from './errors.js';
 import { responseFromJournal, responseToJournal } from './journaledResponse.js';
+
+// The run whose journaled tool is running in this async context. An agent used as a tool runs
+// its own agent with the run's model provider, so its model calls reach the journaling model
+// too; they belong to the tool call, whose result the journal keeps, not to the run.
+const runningTool = new AsyncLocalStorage<RunReplay>();
 
 /**
  * One execution of a run segment: what the journal already holds (replayed
@@ -30,6 +36,16 @@ export class RunReplay {
     }
     // Ordinals count responses over the whole run; this segment continues after the earlier ones.
     this.nextOrdinal = journal.entries.filter((e) => e.kind === 'model_response' && e.segment < segment).length;
+  }
+
+  /** Runs a journaled tool's own code: model calls made meanwhile are the tool's, not the run's. */
+  runTool<T>(work: () => Promise<T>): Promise<T> {
+    return runningTool.run(this, work);
+  }
+
+  /** True for a model call made by one of this run's tools (an agent used as a tool): not journaled, not replayed. */
+  get insideTool(): boolean {
+    return runningTool.getStore() === this;
   }
 
   /** The recorded response of the next model call, or undefined when the call must be made. */

@@ -104,8 +104,10 @@ class JournalingModel(Model):
         conversation_id: str | None,
         prompt: ResponsePromptParam | None,
     ) -> ModelResponse:
+        # A tool's own model call (an agent used as a tool) is neither replayed nor journaled.
+        journaled = not self._replay.inside_tool
         input_items = _input_item_count(input)
-        recorded = self._replay.replay_response(input_items)
+        recorded = self._replay.replay_response(input_items) if journaled else None
         if recorded is not None:
             return with_own_tool_names(recorded, tools, handoffs)
         response = await self._inner.get_response(
@@ -120,7 +122,8 @@ class JournalingModel(Model):
             conversation_id=conversation_id,
             prompt=prompt,
         )
-        await self._replay.record_response(response, input_items)
+        if journaled:
+            await self._replay.record_response(response, input_items)
         return response
 
     async def stream_response(
@@ -137,8 +140,9 @@ class JournalingModel(Model):
         conversation_id: str | None,
         prompt: ResponsePromptParam | None,
     ) -> AsyncIterator[TResponseStreamEvent]:
+        journaled = not self._replay.inside_tool
         input_items = _input_item_count(input)
-        recorded = self._replay.replay_response(input_items)
+        recorded = self._replay.replay_response(input_items) if journaled else None
         if recorded is not None:
             # A replayed call has no deltas: the run only needs the finished response.
             yield _completed_event(with_own_tool_names(recorded, tools, handoffs))
@@ -158,7 +162,7 @@ class JournalingModel(Model):
         ):
             if isinstance(event, ResponseOutputItemDoneEvent):
                 streamed_output.append(event.item)
-            elif isinstance(event, ResponseCompletedEvent):
+            elif isinstance(event, ResponseCompletedEvent) and journaled:
                 # Stored before the run sees it (record_response of a streamed run): the stream's
                 # consumer acts on the events as they come.
                 await self._replay.record_response(_response_of(event.response, streamed_output), input_items)

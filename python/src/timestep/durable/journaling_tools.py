@@ -78,7 +78,7 @@ def journaled_tool(tool: FunctionTool, replay: RunReplay) -> FunctionTool:
             return recorded.get("output")
         # The key names the call; its arguments are in the response that asked for it (spec/run-journal).
         await replay.tool_started(key)
-        output = _as_json(await invoke(context, arguments))
+        output = _as_json(await replay.run_tool(invoke(context, arguments)))
         await replay.tool_finished(key, {} if output is None else {"output": output})
         return output
 

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from contextvars import ContextVar
+from typing import TypeVar
 
 from agents.items import ModelResponse
 
 from .errors import DurableRunDivergedError
 from .journal import Json, RunJournal
 from .journaled_response import response_from_journal, response_to_journal
+
+T = TypeVar("T")
+
+# The run whose journaled tool is running in this context. An agent used as a tool runs its own
+# agent with the run's model provider, so its model calls reach the journaling model too; they
+# belong to the tool call, whose result the journal keeps, not to the run.
+_running_tool: ContextVar[RunReplay | None] = ContextVar("timestep_running_tool", default=None)
 
 
 class RunReplay:
@@ -41,6 +51,19 @@ class RunReplay:
                 self._reported_in_doubt.add(entry.key)
         # Ordinals count responses over the whole run; this segment continues after the earlier ones.
         self._next_ordinal = sum(1 for entry in journal.entries if entry.kind == "model_response" and entry.segment < segment)
+
+    async def run_tool(self, work: Awaitable[T]) -> T:
+        """Awaits a journaled tool's own code: model calls made meanwhile are the tool's, not the run's."""
+        token = _running_tool.set(self)
+        try:
+            return await work
+        finally:
+            _running_tool.reset(token)
+
+    @property
+    def inside_tool(self) -> bool:
+        """True for a model call made by one of this run's tools (an agent used as a tool): not journaled, not replayed."""
+        return _running_tool.get() is self
 
     def replay_response(self, input_items: int) -> ModelResponse | None:
         """The recorded response of the next model call, or None when the call must be made."""
