@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -20,14 +21,25 @@ def message(text: str) -> dict[str, Any]:
 
 
 async def connections_named(postgres_url: str, application_name: str) -> int:
-    """How many connections to the PostgreSQL server carry ``application_name``."""
-    async with await psycopg.AsyncConnection.connect(postgres_url) as probe:
-        cursor = await probe.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [application_name]
-        )
-        row = await cursor.fetchone()
-        assert row is not None
-        return int(row[0])
+    """How many connections to the PostgreSQL server carry ``application_name``, once closed ones are gone.
+
+    A client that closes its connection does not wait for the server's backend to exit, which
+    stays in ``pg_stat_activity`` a moment longer: a count above 0 is read again until it drops,
+    for up to 5 s (a connection still open never does).
+    """
+    deadline = time.monotonic() + 5
+    async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as probe:
+        while True:
+            # Each statement sees a fresh snapshot of pg_stat_activity.
+            await probe.execute("SELECT pg_stat_clear_snapshot()")
+            cursor = await probe.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [application_name]
+            )
+            row = await cursor.fetchone()
+            assert row is not None
+            if int(row[0]) == 0 or time.monotonic() > deadline:
+                return int(row[0])
+            await asyncio.sleep(0.05)
 
 
 async def test_concurrent_pops_each_take_a_distinct_item(store_options: dict[str, Any], unique_id: str) -> None:
